@@ -1,0 +1,270 @@
+"""Loading and validating rightswatch.toml and sources.toml.
+
+Configuration is plain TOML so that an analyst can add a source without touching code.  All
+validation happens here, at load time, so that a typo in a source definition is a clear
+`ConfigError` when the command starts, not a crash half-way through a crawl.
+
+Layout of rightswatch.toml::
+
+    [rightswatch]          database, archive_dir, contact, sources_file
+    [crawl]                defaults for every source (timeouts, budgets, politeness)
+    [[source]]             one table per watched site (see `Source`)
+
+A `[[source]]` table may override any `[crawl]` key.  `sources_file` names another TOML file
+whose `[[source]]` tables are added (the project ships one: sources.toml).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from . import __version__
+
+DEFAULT_CONFIG_NAME = "rightswatch.toml"
+# The real sources the project ships with (also at the repository root as sources.toml).
+PACKAGED_SOURCES = Path(__file__).with_name("sources.toml")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says which file and which key."""
+
+
+@dataclass(frozen=True)
+class CrawlSettings:
+    """Politeness and budget limits.  Defaults suit real NGO sites on shared hosting."""
+
+    timeout: float = 30.0
+    retries: int = 2
+    retry_backoff: float = 2.0
+    max_page_bytes: int = 25_000_000
+    max_pages: int = 2_000
+    max_listing_pages: int = 10
+    recheck_days: float = 30.0
+    concurrency_per_domain: int = 2
+    download_delay: float = 1.0
+    autothrottle: bool = True
+    obey_robots: bool = True
+    crawl_timeout: float = 3_600.0
+
+
+_CRAWL_KEYS = {f.name for f in fields(CrawlSettings)}
+
+
+@dataclass(frozen=True)
+class Source:
+    """One watched website and how to discover its reports.
+
+    Discovery paths combine freely: RSS/Atom feeds, sitemaps (a sitemap index, a child sitemap
+    or a robots.txt naming them) and listing pages whose article links match
+    `article_url_pattern` (optionally only inside `article_selector`).
+    """
+
+    id: str
+    name: str
+    homepage: str = ""
+    languages: tuple[str, ...] = ()
+    feed_urls: tuple[str, ...] = ()
+    sitemap_urls: tuple[str, ...] = ()
+    listing_urls: tuple[str, ...] = ()
+    article_url_pattern: str = ""
+    article_selector: str = ""
+    pagination_pattern: str = ""
+    next_page_selector: str = ""
+    pdf_url_pattern: str = ""
+    allowed_domains: tuple[str, ...] = ()
+    scope: tuple[str, ...] = ()
+    organisation: str = ""
+    unverified: bool = False
+    unverified_urls: tuple[str, ...] = ()
+    enabled: bool = True
+    notes: str = ""
+    crawl: CrawlSettings = field(default_factory=CrawlSettings)
+
+    @property
+    def start_urls(self) -> tuple[str, ...]:
+        return self.feed_urls + self.sitemap_urls + self.listing_urls
+
+    @property
+    def domains(self) -> tuple[str, ...]:
+        """Hosts the crawl may visit: configured, else those of its start URLs."""
+        if self.allowed_domains:
+            return self.allowed_domains
+        hosts = {urlsplit(u).hostname for u in (self.homepage, *self.start_urls) if u}
+        return tuple(sorted(h for h in hosts if h))
+
+    def in_scope(self, url: str) -> bool:
+        """True when *url* stays on the source's domains and inside its URL prefixes."""
+        host = urlsplit(url).hostname or ""
+        if not any(host == d or host.endswith("." + d) for d in self.domains):
+            return False
+        return not self.scope or any(url.startswith(p) for p in self.scope)
+
+    def is_article(self, url: str) -> bool:
+        return bool(self.article_url_pattern) and re.search(self.article_url_pattern, url) is not None
+
+    def is_pdf_link(self, url: str) -> bool:
+        return bool(self.pdf_url_pattern) and re.search(self.pdf_url_pattern, url) is not None
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None
+    database: Path
+    archive_dir: Path
+    contact: str
+    crawl: CrawlSettings
+    sources: tuple[Source, ...]
+    extraction_workers: int = 0
+
+    @property
+    def user_agent(self) -> str:
+        contact = f"; contact: {self.contact}" if self.contact else ""
+        return f"rightswatch/{__version__} (+https://github.com/rightswatch/rightswatch{contact})"
+
+    def source(self, source_id: str) -> Source:
+        for s in self.sources:
+            if s.id == source_id:
+                return s
+        known = ", ".join(s.id for s in self.sources) or "none configured"
+        raise ConfigError(f"unknown source {source_id!r} (known: {known})")
+
+    def with_database(self, database: str | Path | None) -> Config:
+        return self if database is None else replace(self, database=Path(database))
+
+
+_SOURCE_STR = {"id", "name", "homepage", "article_url_pattern", "article_selector",
+               "pagination_pattern", "next_page_selector", "pdf_url_pattern", "organisation",
+               "notes"}
+_SOURCE_LIST = {"languages", "feed_urls", "sitemap_urls", "listing_urls", "allowed_domains",
+                "scope", "unverified_urls"}
+_SOURCE_BOOL = {"unverified", "enabled"}
+# Research notes in sources.toml carry extra keys; they are documentation, not configuration.
+_SOURCE_IGNORED = {"cms", "evidence", "confidence", "pdf_reports", "status"}
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def _crawl_settings(raw: Mapping[str, Any], base: CrawlSettings, where: str) -> CrawlSettings:
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in _CRAWL_KEYS:
+            continue
+        default = getattr(base, key)
+        if isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: {key} must be true or false, not {value!r}")
+        elif isinstance(default, int | float):
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise ConfigError(f"{where}: {key} must be a non-negative number, not {value!r}")
+            value = type(default)(value)
+        values[key] = value
+    return replace(base, **values)
+
+
+def _check_regex(pattern: str, where: str) -> None:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ConfigError(f"{where}: invalid regular expression {pattern!r}: {exc}") from exc
+
+
+def parse_source(raw: Mapping[str, Any], defaults: CrawlSettings, where: str) -> Source:
+    """Validate one `[[source]]` table."""
+    sid = raw.get("id")
+    if not isinstance(sid, str) or not _ID_RE.match(sid):
+        raise ConfigError(f"{where}: id must be lowercase letters, digits, '-' or '_', got {sid!r}")
+    where = f"{where} (source {sid!r})"
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in _SOURCE_STR:
+            if not isinstance(value, str):
+                raise ConfigError(f"{where}: {key} must be a string")
+            values[key] = value
+        elif key in _SOURCE_LIST:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{where}: {key} must be a list of strings")
+            values[key] = tuple(v for v in value if v)
+        elif key in _SOURCE_BOOL:
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: {key} must be true or false")
+            values[key] = value
+        elif key not in _CRAWL_KEYS and key not in _SOURCE_IGNORED:
+            raise ConfigError(f"{where}: unknown key {key!r}")
+    values.setdefault("name", sid)
+    for key in ("article_url_pattern", "pagination_pattern", "pdf_url_pattern"):
+        if values.get(key):
+            _check_regex(values[key], f"{where}: {key}")
+    for url in (*values.get("feed_urls", ()), *values.get("sitemap_urls", ()),
+                *values.get("listing_urls", ())):
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise ConfigError(f"{where}: {url!r} is not an http(s) URL")
+    source = Source(**values, crawl=_crawl_settings(raw, defaults, where))
+    if source.enabled and source.start_urls and not source.article_url_pattern \
+            and source.listing_urls:
+        raise ConfigError(f"{where}: listing_urls need an article_url_pattern")
+    return source
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: file not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Load *path*, else ./rightswatch.toml if present, else built-in defaults.
+
+    The built-in defaults watch the shipped real sources and keep the database and archive
+    in the current directory.
+    """
+    if path is None:
+        candidate = Path(DEFAULT_CONFIG_NAME)
+        if not candidate.exists():
+            return config_from_dict({"rightswatch": {"sources_file": str(PACKAGED_SOURCES)}})
+        path = candidate
+    return config_from_dict(_read_toml(Path(path)), Path(path))
+
+
+def config_from_dict(raw: Mapping[str, Any], path: Path | None = None) -> Config:
+    where = str(path) if path else "configuration"
+    base = path.parent if path else Path.cwd()
+    top = raw.get("rightswatch", {})
+    unknown = set(raw) - {"rightswatch", "crawl", "source", "alert", "digest", "scheduler"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown table(s) {', '.join(sorted(unknown))}")
+    crawl = _crawl_settings(raw.get("crawl", {}), CrawlSettings(), f"{where} [crawl]")
+
+    source_tables = list(raw.get("source", []))
+    if top.get("sources_file"):
+        extra_path = base / top["sources_file"]
+        source_tables += _read_toml(extra_path).get("source", [])
+    sources: list[Source] = []
+    seen: set[str] = set()
+    for i, table in enumerate(source_tables):
+        src = parse_source(table, crawl, f"{where} [[source]] #{i + 1}")
+        if src.id in seen:
+            raise ConfigError(f"{where}: source id {src.id!r} is defined twice")
+        seen.add(src.id)
+        sources.append(src)
+
+    workers = top.get("extraction_workers", 0)
+    if not isinstance(workers, int) or workers < 0:
+        raise ConfigError(f"{where}: extraction_workers must be a non-negative integer")
+    return Config(
+        path=path,
+        database=base / top.get("database", "rightswatch.db"),
+        archive_dir=base / top.get("archive_dir", "archive"),
+        contact=str(top.get("contact", "")),
+        crawl=crawl,
+        sources=tuple(sources),
+        extraction_workers=workers,
+    )

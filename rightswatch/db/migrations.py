@@ -1,0 +1,240 @@
+"""Forward-only schema migrations.
+
+Each migration is a function registered in order; the names of applied migrations are kept
+in `_migrations`, so opening any older database brings it up to date and a migration never
+runs twice.  Never edit a released migration: add a new one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlite_utils import Database
+
+Migration = Callable[[Database], None]
+MIGRATIONS: list[tuple[str, Migration]] = []
+
+
+def migration(name: str) -> Callable[[Migration], Migration]:
+    def register(fn: Migration) -> Migration:
+        MIGRATIONS.append((name, fn))
+        return fn
+
+    return register
+
+
+@migration("0001_initial")
+def _initial(db: Database) -> None:
+    _execute_script(
+        db,
+        """
+        CREATE TABLE sources (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            homepage TEXT,
+            organisation TEXT,
+            kind TEXT NOT NULL DEFAULT 'configured',   -- configured | manual
+            enabled INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE pages (
+            id INTEGER PRIMARY KEY,
+            source_id TEXT NOT NULL REFERENCES sources(id),
+            url TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL DEFAULT 'report',       -- report | listing | feed | sitemap
+            status TEXT NOT NULL DEFAULT 'active',     -- active | removed | moved
+            http_status INTEGER,
+            first_seen_at TEXT NOT NULL,
+            last_fetched_at TEXT,
+            last_changed_at TEXT,
+            published_at TEXT,
+            title TEXT,
+            lang TEXT,
+            etag TEXT,
+            last_modified TEXT,
+            latest_snapshot_id INTEGER,
+            latest_sha256 TEXT,
+            moved_to TEXT,
+            removed_at TEXT,
+            missing_crawls INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX pages_source ON pages(source_id, kind);
+        CREATE TABLE crawls (
+            id INTEGER PRIMARY KEY,
+            source_id TEXT NOT NULL REFERENCES sources(id),
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL DEFAULT 'running',    -- running | ok | failed | interrupted
+            pid INTEGER,
+            pages_new INTEGER NOT NULL DEFAULT 0,
+            pages_changed INTEGER NOT NULL DEFAULT 0,
+            pages_unchanged INTEGER NOT NULL DEFAULT 0,
+            pages_failed INTEGER NOT NULL DEFAULT 0,
+            pages_removed INTEGER NOT NULL DEFAULT 0,
+            pages_moved INTEGER NOT NULL DEFAULT 0,
+            articles_found INTEGER NOT NULL DEFAULT 0,
+            requests INTEGER NOT NULL DEFAULT 0,
+            finish_reason TEXT,
+            error TEXT,
+            stats TEXT
+        );
+        CREATE INDEX crawls_source ON crawls(source_id, started_at);
+        CREATE TABLE crawl_errors (
+            id INTEGER PRIMARY KEY,
+            crawl_id INTEGER REFERENCES crawls(id),
+            source_id TEXT NOT NULL,
+            url TEXT,
+            at TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            message TEXT NOT NULL
+        );
+        CREATE INDEX crawl_errors_crawl ON crawl_errors(crawl_id);
+        CREATE TABLE snapshots (
+            id INTEGER PRIMARY KEY,
+            page_id INTEGER NOT NULL REFERENCES pages(id),
+            source_id TEXT NOT NULL REFERENCES sources(id),
+            crawl_id INTEGER REFERENCES crawls(id),
+            url TEXT NOT NULL,
+            fetched_at TEXT NOT NULL,
+            http_status INTEGER NOT NULL,
+            content_type TEXT,
+            size INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            warc_file TEXT,
+            warc_offset INTEGER,
+            warc_length INTEGER,
+            warc_record_id TEXT,
+            warc_record_type TEXT,
+            kind TEXT,                                  -- html | pdf | text | feed | sitemap
+            title TEXT,
+            published_at TEXT,
+            lang TEXT,
+            encoding TEXT,
+            text TEXT,
+            extraction_error TEXT
+        );
+        CREATE INDEX snapshots_page ON snapshots(page_id, id);
+        CREATE INDEX snapshots_sha ON snapshots(sha256);
+        CREATE TABLE figures (
+            id INTEGER PRIMARY KEY,
+            snapshot_id INTEGER NOT NULL REFERENCES snapshots(id),
+            page_id INTEGER NOT NULL REFERENCES pages(id),
+            source_id TEXT NOT NULL REFERENCES sources(id),
+            value REAL NOT NULL,
+            text TEXT NOT NULL,
+            start INTEGER NOT NULL,
+            "end" INTEGER NOT NULL,
+            qualifier TEXT NOT NULL,
+            metric TEXT,
+            subject TEXT,
+            region TEXT,
+            period TEXT,
+            reported_by TEXT,
+            sentence TEXT,
+            lang TEXT
+        );
+        CREATE INDEX figures_snapshot ON figures(snapshot_id);
+        CREATE INDEX figures_series ON figures(metric, region);
+        CREATE TABLE events (
+            id TEXT PRIMARY KEY,
+            type TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            source_id TEXT REFERENCES sources(id),
+            page_id INTEGER REFERENCES pages(id),
+            snapshot_id INTEGER REFERENCES snapshots(id),
+            dedup_key TEXT NOT NULL UNIQUE,
+            backfill INTEGER NOT NULL DEFAULT 0,
+            payload TEXT NOT NULL
+        );
+        CREATE INDEX events_created ON events(created_at);
+        CREATE TABLE deliveries (
+            id TEXT PRIMARY KEY,
+            event_id TEXT REFERENCES events(id),
+            digest_id TEXT,
+            rule TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            target TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',    -- pending | sent | failed | disabled
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            delivered_at TEXT
+        );
+        CREATE INDEX deliveries_due ON deliveries(status, next_attempt_at);
+
+        -- Full-text search over report texts, named as sqlite-utils and Datasette expect;
+        -- triggers keep it in step with snapshots.
+        CREATE VIRTUAL TABLE snapshots_fts USING fts5(
+            title, text, content='snapshots', content_rowid='id',
+            tokenize='unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER snapshots_ai AFTER INSERT ON snapshots BEGIN
+            INSERT INTO snapshots_fts(rowid, title, text) VALUES (new.id, new.title, new.text);
+        END;
+        CREATE TRIGGER snapshots_ad AFTER DELETE ON snapshots BEGIN
+            INSERT INTO snapshots_fts(snapshots_fts, rowid, title, text)
+            VALUES ('delete', old.id, old.title, old.text);
+        END;
+        CREATE TRIGGER snapshots_au AFTER UPDATE OF title, text ON snapshots BEGIN
+            INSERT INTO snapshots_fts(snapshots_fts, rowid, title, text)
+            VALUES ('delete', old.id, old.title, old.text);
+            INSERT INTO snapshots_fts(rowid, title, text) VALUES (new.id, new.title, new.text);
+        END;
+        """,
+    )
+
+
+def _execute_script(db: Database, script: str) -> None:
+    """Run *script* statement by statement.
+
+    sqlite3's executescript() commits any open transaction first, which would break the
+    one-transaction-per-migration guarantee.
+    """
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        if not statement and (not line.strip() or line.strip().startswith("--")):
+            continue
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.conn.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {statement[:80]!r}")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def migrate(db: Database) -> list[str]:
+    """Apply every migration not yet applied, each in its own transaction; return their names."""
+    db.conn.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    done = {row[0] for row in db.conn.execute("SELECT name FROM _migrations")}
+    applied = []
+    for name, fn in MIGRATIONS:
+        if name in done:
+            continue
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Someone else may have migrated between our read and the lock.
+            if db.conn.execute("SELECT 1 FROM _migrations WHERE name = ?", [name]).fetchone():
+                db.conn.execute("ROLLBACK")
+                continue
+            fn(db)
+            db.conn.execute("INSERT INTO _migrations VALUES (?, ?)", [name, _now()])
+            db.conn.execute("COMMIT")
+        except BaseException:
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
+            raise
+        applied.append(name)
+    return applied
+
+
+__all__ = ["MIGRATIONS", "migrate"]

@@ -1,0 +1,334 @@
+"""Queries and writes.  Each public write is one transaction: all of it lands, or none.
+
+The connection runs in autocommit mode (isolation_level=None) and `transaction()` issues
+BEGIN IMMEDIATE itself, so that the write lock is taken up front (no deadlock between a crawl
+and the dispatcher upgrading read locks) and nothing commits half-way.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+OUTCOMES = ("new", "changed", "unchanged", "removed", "moved", "failed")
+
+
+def utcnow() -> str:
+    return iso(datetime.now(UTC))
+
+
+def iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class PageState:
+    """What a crawl needs to know about a page it has seen before."""
+
+    url: str
+    kind: str
+    status: str
+    first_seen_at: str
+    last_fetched_at: str | None
+    published_at: str | None
+    etag: str | None
+    last_modified: str | None
+    latest_sha256: str | None
+    moved_to: str | None
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """A fetched page as the store needs it (built by the store pipeline from a PageItem)."""
+
+    source_id: str
+    url: str
+    kind: str
+    status: int
+    fetched_at: str
+    sha256: str | None = None
+    size: int = 0
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    warc_file: str | None = None
+    warc_offset: int | None = None
+    warc_length: int | None = None
+    warc_record_id: str | None = None
+    warc_record_type: str | None = None
+    doc_kind: str | None = None
+    title: str | None = None
+    published_at: str | None = None
+    lang: str | None = None
+    encoding: str | None = None
+    text: str | None = None
+    extraction_error: str | None = None
+    redirected_from: tuple[str, ...] = ()
+    crawl_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Saved:
+    outcome: str
+    page_id: int | None
+    snapshot_id: int | None
+
+
+class Store:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.conn = db.conn
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    def _one(self, sql: str, params: Iterable[Any] = ()) -> dict[str, Any] | None:
+        cur = self.conn.execute(sql, list(params))
+        row = cur.fetchone()
+        if row is None:
+            return None
+        return dict(zip([d[0] for d in cur.description], row, strict=True))
+
+    def query(self, sql: str, params: Iterable[Any] | Mapping[str, Any] = ()) -> list[dict]:
+        cur = self.conn.execute(sql, params if isinstance(params, Mapping) else list(params))
+        names = [d[0] for d in cur.description or ()]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    # -- sources -----------------------------------------------------------------------------
+
+    def sync_sources(self, sources: Iterable[Any]) -> None:
+        """Insert or update configured sources (rows are never deleted: history refers to them)."""
+        now = utcnow()
+        with self.transaction():
+            for s in sources:
+                self.conn.execute(
+                    """INSERT INTO sources (id, name, homepage, organisation, kind, enabled,
+                                            created_at, updated_at)
+                       VALUES (?, ?, ?, ?, 'configured', ?, ?, ?)
+                       ON CONFLICT(id) DO UPDATE SET name = excluded.name,
+                         homepage = excluded.homepage, organisation = excluded.organisation,
+                         kind = 'configured', enabled = excluded.enabled,
+                         updated_at = excluded.updated_at""",
+                    [s.id, s.name, s.homepage, s.organisation or s.name, int(s.enabled), now, now],
+                )
+
+    def ensure_manual_source(self, source_id: str, name: str | None = None) -> None:
+        now = utcnow()
+        with self.transaction():
+            self.conn.execute(
+                """INSERT INTO sources (id, name, kind, created_at, updated_at)
+                   VALUES (?, ?, 'manual', ?, ?) ON CONFLICT(id) DO NOTHING""",
+                [source_id, name or source_id, now, now],
+            )
+
+    # -- crawls ------------------------------------------------------------------------------
+
+    def start_crawl(self, source_id: str, pid: int | None = None) -> int:
+        now = utcnow()
+        with self.transaction():
+            self.conn.execute(
+                """INSERT INTO sources (id, name, kind, created_at, updated_at)
+                   VALUES (?, ?, 'configured', ?, ?) ON CONFLICT(id) DO NOTHING""",
+                [source_id, source_id, now, now],
+            )
+            # A crawl that was still 'running' for this source died without closing.
+            self.conn.execute(
+                """UPDATE crawls SET status = 'interrupted', finished_at = COALESCE(finished_at, ?)
+                   WHERE source_id = ? AND status = 'running'""",
+                [now, source_id],
+            )
+            cur = self.conn.execute(
+                "INSERT INTO crawls (source_id, started_at, pid) VALUES (?, ?, ?)",
+                [source_id, now, pid],
+            )
+        return int(cur.lastrowid or 0)
+
+    def finish_crawl(self, crawl_id: int, *, status: str, counts: Mapping[str, int],
+                     finish_reason: str | None, error: str | None,
+                     stats: Mapping[str, Any] | None = None) -> None:
+        columns = {f"pages_{k}": int(counts.get(k, 0)) for k in OUTCOMES}
+        columns["articles_found"] = int(counts.get("articles_found", 0))
+        columns["requests"] = int(counts.get("requests", 0))
+        assignments = ", ".join(f"{c} = :{c}" for c in columns)
+        with self.transaction():
+            self.conn.execute(
+                f"""UPDATE crawls SET finished_at = :finished_at, status = :status,
+                       finish_reason = :finish_reason, error = :error, stats = :stats,
+                       {assignments} WHERE id = :id""",
+                {**columns, "finished_at": utcnow(), "status": status,
+                 "finish_reason": finish_reason, "error": error, "id": crawl_id,
+                 "stats": json.dumps(stats or {}, default=str, sort_keys=True)},
+            )
+
+    def add_crawl_error(self, crawl_id: int | None, source_id: str, url: str | None,
+                        kind: str, message: str) -> None:
+        with self.transaction():
+            self.conn.execute(
+                """INSERT INTO crawl_errors (crawl_id, source_id, url, at, kind, message)
+                   VALUES (?, ?, ?, ?, ?, ?)""",
+                [crawl_id, source_id, url, utcnow(), kind, message[:2000]],
+            )
+
+    def crawl_errors(self, crawl_id: int) -> list[dict]:
+        return self.query("SELECT * FROM crawl_errors WHERE crawl_id = ? ORDER BY id", [crawl_id])
+
+    def last_crawls(self) -> dict[str, dict]:
+        """The newest crawl of every source, keyed by source id."""
+        rows = self.query(
+            """SELECT c.* FROM crawls c JOIN (SELECT source_id, MAX(id) AS id FROM crawls
+               GROUP BY source_id) last ON last.id = c.id"""
+        )
+        return {r["source_id"]: r for r in rows}
+
+    # -- pages -------------------------------------------------------------------------------
+
+    def page_states(self, source_id: str) -> dict[str, PageState]:
+        rows = self.query(
+            """SELECT url, kind, status, first_seen_at, last_fetched_at, published_at, etag,
+                      last_modified, latest_sha256, moved_to FROM pages WHERE source_id = ?""",
+            [source_id],
+        )
+        return {r["url"]: PageState(**r) for r in rows}
+
+    def save_fetch(self, f: Fetch) -> Saved:
+        """Record one fetch: a new page, a new snapshot, or just "seen again, unchanged"."""
+        with self.transaction():
+            for old_url in f.redirected_from:
+                self._mark_moved(f, old_url)
+            page = self._one("SELECT * FROM pages WHERE url = ?", [f.url])
+            if f.status in (404, 410):
+                return self._mark_removed(f, page)
+            if f.status == 304:
+                if page is None:
+                    return Saved("failed", None, None)
+                self.conn.execute(
+                    """UPDATE pages SET last_fetched_at = ?, http_status = 304, status = 'active'
+                       WHERE id = ?""",
+                    [f.fetched_at, page["id"]],
+                )
+                return Saved("unchanged", page["id"], page["latest_snapshot_id"])
+            if page is None:
+                page_id = self._insert_page(f)
+                outcome = "new"
+            else:
+                page_id = page["id"]
+                outcome = "changed"
+                if page["latest_snapshot_id"] is not None and self._same_content(page, f):
+                    outcome = "unchanged"
+            snapshot_id = page["latest_snapshot_id"] if page else None
+            if outcome != "unchanged":
+                snapshot_id = self._insert_snapshot(f, page_id)
+            self.conn.execute(
+                """UPDATE pages SET last_fetched_at = :at, http_status = :status,
+                       status = 'active', removed_at = NULL, etag = :etag,
+                       last_modified = :lm, latest_sha256 = :sha,
+                       latest_snapshot_id = :snap,
+                       last_changed_at = CASE WHEN :changed THEN :at ELSE last_changed_at END,
+                       title = COALESCE(:title, title),
+                       published_at = COALESCE(published_at, :published),
+                       lang = COALESCE(:lang, lang)
+                   WHERE id = :id""",
+                {"at": f.fetched_at, "status": f.status, "etag": f.etag, "lm": f.last_modified,
+                 "sha": f.sha256, "snap": snapshot_id, "changed": outcome != "unchanged",
+                 "title": f.title, "published": f.published_at, "lang": f.lang, "id": page_id},
+            )
+            return Saved(outcome, page_id, snapshot_id)
+
+    def _same_content(self, page: Mapping[str, Any], f: Fetch) -> bool:
+        """Unchanged when the bytes are identical, or (for reports) when the extracted text is.
+
+        Page chrome (view counters, "popular posts") changes the bytes of many sites on every
+        visit; the new bytes are still archived, but they are not a new version of the report.
+        """
+        if f.sha256 is not None and f.sha256 == page["latest_sha256"]:
+            return True
+        if f.text is None:
+            return False
+        latest = self._one("SELECT title, text FROM snapshots WHERE id = ?",
+                           [page["latest_snapshot_id"]])
+        return latest is not None and latest["text"] == f.text and latest["title"] == f.title
+
+    def _insert_page(self, f: Fetch) -> int:
+        cur = self.conn.execute(
+            """INSERT INTO pages (source_id, url, kind, first_seen_at, published_at)
+               VALUES (?, ?, ?, ?, ?)""",
+            [f.source_id, f.url, f.kind, f.fetched_at, f.published_at],
+        )
+        return int(cur.lastrowid or 0)
+
+    def _insert_snapshot(self, f: Fetch, page_id: int) -> int:
+        cur = self.conn.execute(
+            """INSERT INTO snapshots (page_id, source_id, crawl_id, url, fetched_at, http_status,
+                   content_type, size, sha256, warc_file, warc_offset, warc_length,
+                   warc_record_id, warc_record_type, kind, title, published_at, lang,
+                   encoding, text, extraction_error)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [page_id, f.source_id, f.crawl_id, f.url, f.fetched_at, f.status, f.content_type,
+             f.size, f.sha256 or "", f.warc_file, f.warc_offset, f.warc_length,
+             f.warc_record_id, f.warc_record_type, f.doc_kind, f.title, f.published_at, f.lang,
+             f.encoding, f.text, f.extraction_error],
+        )
+        return int(cur.lastrowid or 0)
+
+    def _mark_removed(self, f: Fetch, page: Mapping[str, Any] | None) -> Saved:
+        if page is None:
+            return Saved("failed", None, None)
+        if page["status"] == "removed":
+            self.conn.execute("UPDATE pages SET last_fetched_at = ? WHERE id = ?",
+                              [f.fetched_at, page["id"]])
+            return Saved("unchanged", page["id"], page["latest_snapshot_id"])
+        self.conn.execute(
+            """UPDATE pages SET status = 'removed', removed_at = ?, http_status = ?,
+                   last_fetched_at = ? WHERE id = ?""",
+            [f.fetched_at, f.status, f.fetched_at, page["id"]],
+        )
+        return Saved("removed", page["id"], page["latest_snapshot_id"])
+
+    def _mark_moved(self, f: Fetch, old_url: str) -> None:
+        """The page at *old_url* now redirects to f.url; keep it, pointing at its new home."""
+        if old_url == f.url:
+            return
+        old = self._one("SELECT id, status, moved_to FROM pages WHERE url = ?", [old_url])
+        if old is None:
+            return
+        if old["status"] != "moved" or old["moved_to"] != f.url:
+            self.conn.execute(
+                """UPDATE pages SET status = 'moved', moved_to = ?, last_fetched_at = ?,
+                       http_status = 301 WHERE id = ?""",
+                [f.url, f.fetched_at, old["id"]],
+            )
+
+    # -- archive -----------------------------------------------------------------------------
+
+    def archived_payload(self, sha256: str) -> dict[str, Any] | None:
+        """The first archived full copy of a payload, for writing revisit records."""
+        return self._one(
+            """SELECT url, fetched_at, warc_record_id FROM snapshots
+               WHERE sha256 = ? AND warc_record_type = 'response' ORDER BY id LIMIT 1""",
+            [sha256],
+        )
+
+    def archive_records(self) -> list[dict[str, Any]]:
+        return self.query(
+            """SELECT id, url, warc_file, warc_offset, sha256 FROM snapshots
+               WHERE warc_file IS NOT NULL ORDER BY id"""
+        )

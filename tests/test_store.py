@@ -1,0 +1,107 @@
+import sqlite3
+from dataclasses import replace
+
+import pytest
+
+from rightswatch.config import Source
+from rightswatch.db import Store, open_db
+from rightswatch.db.migrations import MIGRATIONS
+from rightswatch.db.store import Fetch
+
+URL = "https://crimeahrg.org/en/criminal-cases-report/"
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(open_db(tmp_path / "rw.db"))
+    s.sync_sources([Source(id="chrg", name="CHRG")])
+    yield s
+    s.close()
+
+
+def fetch(**kw):
+    base = Fetch(source_id="chrg", url=URL, kind="report", status=200,
+                 fetched_at="2026-11-02T10:00:00Z", sha256="a" * 64, size=10,
+                 etag='"v1"', title="Criminal cases", text="At least 522 criminal cases.",
+                 warc_file="x.warc.gz", warc_offset=0, warc_record_type="response")
+    return replace(base, **kw)
+
+
+def count(store, table):
+    return store.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+
+def test_new_unchanged_changed(store):
+    assert store.save_fetch(fetch()).outcome == "new"
+    assert store.save_fetch(fetch(fetched_at="2026-11-03T10:00:00Z")).outcome == "unchanged"
+    # Different bytes (a view counter) but the same text: not a new version of the report.
+    assert store.save_fetch(fetch(sha256="b" * 64)).outcome == "unchanged"
+    saved = store.save_fetch(fetch(sha256="c" * 64, text="At least 574 criminal cases."))
+    assert saved.outcome == "changed"
+    assert count(store, "snapshots") == 2
+    page = store.query("SELECT * FROM pages")[0]
+    assert page["latest_snapshot_id"] == saved.snapshot_id
+    assert page["latest_sha256"] == "c" * 64
+
+
+def test_not_modified_and_removed(store):
+    store.save_fetch(fetch())
+    assert store.save_fetch(fetch(status=304, sha256=None, text=None)).outcome == "unchanged"
+    assert store.save_fetch(fetch(status=410, sha256=None, text=None)).outcome == "removed"
+    assert store.query("SELECT status FROM pages")[0]["status"] == "removed"
+    # Seeing the 410 again is not a second removal.
+    assert store.save_fetch(fetch(status=410, sha256=None, text=None)).outcome == "unchanged"
+    # A 404 for a page we never had is a failure, not a removal.
+    assert store.save_fetch(fetch(url=URL + "x", status=404)).outcome == "failed"
+
+
+def test_redirect_marks_the_old_page_moved(store):
+    store.save_fetch(fetch())
+    new_url = URL.replace("report", "report-2026")
+    assert store.save_fetch(fetch(url=new_url, redirected_from=(URL,))).outcome == "new"
+    old = store.query("SELECT status, moved_to FROM pages WHERE url = ?", [URL])[0]
+    assert old == {"status": "moved", "moved_to": new_url}
+
+
+def test_a_failed_write_leaves_nothing_behind(store):
+    store.save_fetch(fetch())
+    bad = fetch(url=URL + "other", source_id="no-such-source", redirected_from=(URL,))
+    with pytest.raises(sqlite3.IntegrityError):
+        store.save_fetch(bad)
+    # The redirect bookkeeping of the failed transaction was rolled back too.
+    assert store.query("SELECT status FROM pages WHERE url = ?", [URL])[0]["status"] == "active"
+    assert count(store, "pages") == 1
+    assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_full_text_search(store):
+    store.save_fetch(fetch())
+    store.save_fetch(fetch(url=URL + "uk", sha256="d" * 64, title="Кримінальні справи",
+                           text="Щонайменше 583 кримінальні провадження."))
+    hits = store.query("SELECT url FROM snapshots_fts JOIN snapshots ON snapshots.id = "
+                       "snapshots_fts.rowid WHERE snapshots_fts MATCH ?", ["провадження"])
+    assert [h["url"] for h in hits] == [URL + "uk"]
+
+
+def test_migrations_are_idempotent(tmp_path):
+    path = tmp_path / "rw.db"
+    open_db(path).conn.close()
+    db = open_db(path)
+    names = [r[0] for r in db.conn.execute("SELECT name FROM _migrations")]
+    assert names == [name for name, _ in MIGRATIONS]
+    assert {"sources", "pages", "snapshots", "figures", "events", "deliveries"} <= set(
+        db.table_names())
+
+
+def test_crawl_records(store):
+    crawl_id = store.start_crawl("chrg", pid=123)
+    store.add_crawl_error(crawl_id, "chrg", URL, "http", "HTTP 500 from " + URL)
+    # A second start marks the unfinished first crawl as interrupted.
+    second = store.start_crawl("chrg")
+    first = store.query("SELECT status FROM crawls WHERE id = ?", [crawl_id])[0]
+    assert first["status"] == "interrupted"
+    store.finish_crawl(second, status="ok", counts={"new": 3, "articles_found": 5},
+                       finish_reason="finished", error=None)
+    last = store.last_crawls()["chrg"]
+    assert (last["status"], last["pages_new"], last["articles_found"]) == ("ok", 3, 5)
+    assert store.crawl_errors(crawl_id)[0]["kind"] == "http"
