@@ -43,6 +43,10 @@ class PageState:
     last_modified: str | None
     latest_sha256: str | None
     moved_to: str | None
+    # Where the last payload of a discovery document is archived, so that a 304 can be
+    # answered from the archive (reports do not need it: a 304 report is simply unchanged).
+    archived_file: str | None = None
+    archived_offset: int | None = None
 
 
 @dataclass(frozen=True)
@@ -203,8 +207,14 @@ class Store:
 
     def page_states(self, source_id: str) -> dict[str, PageState]:
         rows = self.query(
-            """SELECT url, kind, status, first_seen_at, last_fetched_at, published_at, etag,
-                      last_modified, latest_sha256, moved_to FROM pages WHERE source_id = ?""",
+            """SELECT p.url, p.kind, p.status, p.first_seen_at, p.last_fetched_at,
+                      p.published_at, p.etag, p.last_modified, p.latest_sha256, p.moved_to,
+                      s.warc_file AS archived_file, s.warc_offset AS archived_offset
+               FROM pages p LEFT JOIN snapshots s ON s.id = (
+                   SELECT id FROM snapshots WHERE sha256 = p.latest_sha256
+                   AND warc_record_type = 'response' AND p.kind != 'report'
+                   ORDER BY id LIMIT 1)
+               WHERE p.source_id = ?""",
             [source_id],
         )
         return {r["url"]: PageState(**r) for r in rows}

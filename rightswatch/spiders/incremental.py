@@ -43,9 +43,10 @@ def fetch_decision(state: PageState | None, *, now: datetime, recheck_days: floa
         return SKIP
     if state.status == "removed":
         return RECHECK if rediscovered else SKIP
-    window = timedelta(days=recheck_days)
-    anchors = [parse_when(state.first_seen_at), parse_when(state.published_at)]
-    if any(a is not None and now - a <= window for a in anchors):
+    # Silent edits happen in the weeks after publication; when the date is unknown, the
+    # first time we saw the page stands in for it.
+    anchor = parse_when(state.published_at) or parse_when(state.first_seen_at)
+    if anchor is not None and now - anchor <= timedelta(days=recheck_days):
         return RECHECK
     modified = parse_when(lastmod)
     fetched = parse_when(state.last_fetched_at)

@@ -1,0 +1,226 @@
+"""The `rightswatch` command: a thin click layer over the package's API.
+
+Every command opens what it needs, calls one or two functions and prints; library errors
+become one-line messages (click.ClickException), never tracebacks.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .config import DEFAULT_CONFIG_NAME, PACKAGED_SOURCES, Config, ConfigError, load_config
+
+
+class Context:
+    def __init__(self, config_path: str | None, db: str | None) -> None:
+        self.config_path = config_path
+        self.db = db
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            try:
+                self._config = load_config(self.config_path).with_database(self.db)
+            except ConfigError as exc:
+                raise click.ClickException(str(exc)) from exc
+        return self._config
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="rightswatch")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help=f"Configuration file (default ./{DEFAULT_CONFIG_NAME}, else built-in defaults).")
+@click.option("--db", type=click.Path(dir_okay=False), help="Database file (overrides the config).")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, db: str | None) -> None:
+    """Watch human-rights sources: archive reports, extract figures, alert on changes."""
+    ctx.obj = Context(config_path, db)
+
+
+def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
+    """A plain aligned text table (no dependency for something this small)."""
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+             for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def json_lines(objects: Iterable[dict[str, Any]]) -> None:
+    for obj in objects:
+        click.echo(json.dumps(obj, ensure_ascii=False, default=str))
+
+
+# -- init ------------------------------------------------------------------------------------
+
+STARTER = """\
+# rightswatch configuration.  Reference: README.md ("Configuration").
+
+[rightswatch]
+database = "rightswatch.db"
+archive_dir = "archive"
+# Sites see this address in the User-Agent, so they can reach you instead of blocking you.
+contact = "{contact}"
+# The watched sources live in their own file; add [[source]] tables here or there.
+sources_file = "sources.toml"
+
+[crawl]
+# Defaults for every source; a [[source]] table may override any of them.
+timeout = 30                # seconds per request
+retries = 2                 # with exponential backoff
+max_page_bytes = 25000000   # larger responses are abandoned
+max_pages = 2000            # requests per crawl of one source
+max_listing_pages = 10      # pagination depth
+recheck_days = 30           # re-check reports for silent edits this long
+concurrency_per_domain = 2
+download_delay = 1.0        # seconds between requests to one site (AutoThrottle adapts it)
+"""
+
+
+@cli.command()
+@click.option("--contact", default="monitor@example.org", show_default=True,
+              help="Contact address sent in the User-Agent.")
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+def init(contact: str, force: bool, directory: str) -> None:
+    """Write a starter rightswatch.toml and sources.toml into DIRECTORY."""
+    target = Path(directory)
+    target.mkdir(parents=True, exist_ok=True)
+    config, sources = target / DEFAULT_CONFIG_NAME, target / "sources.toml"
+    for path in (config, sources):
+        if path.exists() and not force:
+            raise click.ClickException(f"{path} exists (use --force to overwrite)")
+    config.write_text(STARTER.format(contact=contact), encoding="utf-8")
+    shutil.copyfile(PACKAGED_SOURCES, sources)
+    click.echo(f"wrote {config} and {sources}; review the sources, then: rightswatch crawl")
+
+
+# -- crawl -----------------------------------------------------------------------------------
+
+@cli.command()
+@click.argument("sources", nargs=-1)
+@click.option("--timeout", type=float, default=None,
+              help="Stop the crawl after this many seconds (default: per-source limits).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines, only the summary.")
+@pass_ctx
+def crawl(ctx: Context, sources: tuple[str, ...], timeout: float | None, quiet: bool) -> None:
+    """Run one crawl cycle now (every enabled source, or the SOURCES named)."""
+    from .crawler import run_crawl
+
+    try:
+        result = run_crawl(ctx.config, sources, timeout=timeout, quiet=quiet)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    rows = [[c["source_id"], c["status"], c["pages_new"], c["pages_changed"],
+             c["pages_unchanged"], c["pages_removed"], c["pages_failed"], c["articles_found"],
+             c["requests"], (c["error"] or "")[:70]] for c in result.crawls]
+    click.echo(table(rows, ["source", "status", "new", "changed", "unchanged", "removed",
+                            "failed", "found", "requests", "error"]))
+    if result.timed_out:
+        raise click.ClickException(f"crawl stopped after --timeout {timeout:g}s")
+    if result.returncode != 0:
+        raise click.ClickException(f"crawl process exited with status {result.returncode}")
+
+
+# -- sources ---------------------------------------------------------------------------------
+
+@cli.command("sources")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@pass_ctx
+def sources_cmd(ctx: Context, as_json: bool) -> None:
+    """Configured sources and their last crawl."""
+    from .db import Store, open_db
+
+    config = ctx.config
+    last: dict[str, dict] = {}
+    if config.database.exists():
+        store = Store(open_db(config.database))
+        try:
+            last = store.last_crawls()
+        finally:
+            store.close()
+    records = []
+    for s in config.sources:
+        c = last.get(s.id, {})
+        records.append({
+            "id": s.id, "name": s.name, "enabled": s.enabled, "unverified": s.unverified,
+            "discovery": {"feeds": len(s.feed_urls), "sitemaps": len(s.sitemap_urls),
+                          "listings": len(s.listing_urls)},
+            "last_crawl": {k: c.get(k) for k in (
+                "started_at", "finished_at", "status", "pages_new", "pages_changed",
+                "pages_unchanged", "pages_removed", "pages_failed", "articles_found",
+                "error")} if c else None,
+        })
+    if as_json:
+        json_lines(records)
+        return
+    rows = []
+    for r in records:
+        c = r["last_crawl"] or {}
+        flags = ("" if r["enabled"] else "disabled ") + ("unverified" if r["unverified"] else "")
+        rows.append([r["id"], flags.strip(), c.get("started_at", "never"), c.get("status"),
+                     c.get("pages_new"), c.get("pages_changed"), c.get("pages_failed"),
+                     (c.get("error") or "")[:60]])
+    click.echo(table(rows, ["source", "flags", "last crawl", "status", "new", "changed",
+                            "failed", "error"]))
+
+
+# -- archive ---------------------------------------------------------------------------------
+
+@cli.group()
+def archive() -> None:
+    """The WARC archive of every fetched response."""
+
+
+@archive.command("verify")
+@pass_ctx
+def archive_verify(ctx: Context) -> None:
+    """Re-read every archived record and compare its SHA-256 with the database."""
+    from .archive import verify
+    from .db import Store, open_db
+
+    config = ctx.config
+    if not config.database.exists():
+        raise click.ClickException(f"no database at {config.database}")
+    store = Store(open_db(config.database))
+    try:
+        records = store.archive_records()
+    finally:
+        store.close()
+    mismatches = verify(config.archive_dir, ((r["id"], r["warc_file"], r["warc_offset"],
+                                              r["sha256"]) for r in records))
+    for m in mismatches:
+        click.echo(f"MISMATCH snapshot {m.key}: {m.filename}@{m.offset}: {m.reason}", err=True)
+    click.echo(f"{len(records)} records checked, {len(mismatches)} mismatches")
+    if mismatches:
+        sys.exit(1)
+
+
+def _register_subcommands() -> None:
+    from .demo.cli import demo
+
+    cli.add_command(demo)
+
+
+_register_subcommands()
+
+
+def main() -> None:
+    cli(prog_name="rightswatch")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""Store stage: the item's page, snapshot (and later figures and events) in one transaction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scrapy.crawler import Crawler
+
+from ..db import Store, open_db
+from ..db.store import Fetch, Saved, iso
+from ..items import REPORT, PageItem
+
+
+def header(item: PageItem, name: str) -> str | None:
+    name = name.lower()
+    return next((v for k, v in item.headers if k.lower() == name), None)
+
+
+def to_fetch(item: PageItem, crawl_id: int | None) -> Fetch:
+    doc = item.document
+    record = item.archive
+    return Fetch(
+        source_id=item.source_id,
+        url=item.url,
+        kind=item.kind,
+        status=item.status,
+        fetched_at=iso(item.fetched_at),
+        sha256=item.sha256,
+        size=len(item.body),
+        content_type=item.content_type,
+        etag=header(item, "ETag"),
+        last_modified=header(item, "Last-Modified"),
+        warc_file=record.filename if record else None,
+        warc_offset=record.offset if record else None,
+        warc_length=record.length if record else None,
+        warc_record_id=record.record_id if record else None,
+        warc_record_type=record.record_type if record else None,
+        doc_kind=doc.kind if doc else item.kind if item.kind != REPORT else None,
+        title=doc.title if doc else None,
+        published_at=(doc.published_at if doc and doc.published_at else item.published_hint),
+        lang=doc.lang if doc else None,
+        encoding=doc.encoding if doc else None,
+        text=doc.text if doc else None,
+        extraction_error=item.extraction_error,
+        redirected_from=item.redirected_from,
+        crawl_id=crawl_id,
+    )
+
+
+class StorePipeline:
+    def __init__(self, db_path: str | Path, crawler: Crawler | None = None) -> None:
+        self.db_path = Path(db_path)
+        self.store: Store | None = None
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        return cls(crawler.settings["RIGHTSWATCH_DB_PATH"], crawler)
+
+    def open_spider(self) -> None:
+        self.store = Store(open_db(self.db_path))
+
+    def close_spider(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+    def process_item(self, item: PageItem) -> PageItem:
+        crawl_id = getattr(self.crawler.spider, "crawl_id", None) if self.crawler else None
+        saved = self.process(item, crawl_id)
+        if self.crawler is not None and item.kind == REPORT:
+            self.crawler.stats.inc_value(f"rightswatch/pages/{saved.outcome}")
+            if item.redirected_from:
+                self.crawler.stats.inc_value("rightswatch/pages/moved")
+        return item
+
+    def process(self, item: PageItem, crawl_id: int | None = None) -> Saved:
+        assert self.store is not None, "open_spider() first"
+        saved = self.store.save_fetch(to_fetch(item, crawl_id))
+        item.outcome = saved.outcome
+        return saved
