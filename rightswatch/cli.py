@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ import click
 
 from . import __version__
 from .config import DEFAULT_CONFIG_NAME, PACKAGED_SOURCES, Config, ConfigError, load_config
+from .tables import crawl_summary, table
 
 
 class Context:
@@ -47,16 +48,6 @@ pass_ctx = click.make_pass_decorator(Context)
 def cli(ctx: click.Context, config_path: str | None, db: str | None) -> None:
     """Watch human-rights sources: archive reports, extract figures, alert on changes."""
     ctx.obj = Context(config_path, db)
-
-
-def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
-    """A plain aligned text table (no dependency for something this small)."""
-    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-             for row in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 def json_lines(objects: Iterable[dict[str, Any]]) -> None:
@@ -124,11 +115,7 @@ def crawl(ctx: Context, sources: tuple[str, ...], timeout: float | None, quiet: 
         result = run_crawl(ctx.config, sources, timeout=timeout, quiet=quiet)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
-    rows = [[c["source_id"], c["status"], c["pages_new"], c["pages_changed"],
-             c["pages_unchanged"], c["pages_removed"], c["pages_failed"], c["articles_found"],
-             c["requests"], (c["error"] or "")[:70]] for c in result.crawls]
-    click.echo(table(rows, ["source", "status", "new", "changed", "unchanged", "removed",
-                            "failed", "found", "requests", "error"]))
+    click.echo(crawl_summary(result.crawls))
     if result.timed_out:
         raise click.ClickException(f"crawl stopped after --timeout {timeout:g}s")
     if result.returncode != 0:

@@ -58,6 +58,8 @@ CLOSESPIDER_TIMEOUT = 3600
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# The spider records each final failure against the source with its own message.
+RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
 RETRY_BACKOFF_BASE = 2.0
 RETRY_BACKOFF_MAX = 60.0
 

@@ -29,13 +29,15 @@ from rightswatch.demo.world import MAX_DAY, day_date
     type=click.Path(file_okay=False, path_type=Path),
     help="Directory for the demo's database, archive, digest and mail.",
 )
+@click.option("--days", default=MAX_DAY, show_default=True, type=click.IntRange(1, MAX_DAY),
+              help="Stop the story after this many simulated days.")
 @click.pass_context
-def demo(ctx: click.Context, out_dir: Path) -> None:
+def demo(ctx: click.Context, out_dir: Path, days: int) -> None:
     """Run the whole pipeline on the bundled demo world (or a subcommand)."""
     if ctx.invoked_subcommand is None:
         from rightswatch.demo.run import run_demo  # the pipeline is heavy: import on use
 
-        run_demo(out_dir)
+        run_demo(out_dir, days)
 
 
 @demo.command()

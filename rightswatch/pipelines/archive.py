@@ -27,11 +27,12 @@ class ArchivePipeline:
     as a revisit record pointing at the first copy, so unchanged pages cost a few hundred bytes.
     """
 
-    def __init__(self, directory: str | Path, db_path: str | Path, prefix: str = "rightswatch"):
+    def __init__(self, directory: str | Path, db_path: str | Path, prefix: str = "rightswatch",
+                 archive: WarcArchive | None = None) -> None:
         self.directory = Path(directory)
         self.db_path = Path(db_path)
         self.prefix = prefix
-        self.archive: WarcArchive | None = None
+        self.archive = archive  # injected (tests, ingest) or opened in open_spider
         self.store: Store | None = None
         self.originals: dict[str, Original] = {}
         self.crawler: Crawler | None = None
@@ -46,7 +47,8 @@ class ArchivePipeline:
         return pipeline
 
     def open_spider(self) -> None:
-        self.archive = WarcArchive(self.directory, prefix=self.prefix)
+        if self.archive is None:
+            self.archive = WarcArchive(self.directory, prefix=self.prefix)
         self.archive.open()
         self.store = Store(open_db(self.db_path))
 
