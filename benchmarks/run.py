@@ -11,6 +11,8 @@ once used, keep their meaning:
 - recrawl_vs_first          elapsed time of a no-change re-crawl / the first crawl
 - recrawl_vs_first_wall     the same with process start-up included
 - peak_rss_mb               peak resident memory of the crawl's whole process tree
+- extract_html_vs_trafilatura  bare trafilatura time / our extraction time (with metadata)
+- archive_write_mb_per_s    WARC writing (gzip, SHA-256) of 2,000 ~25 KB responses
 - figures_*                 see benchmarks/bench_figures.py (when present)
 """
 
@@ -80,7 +82,8 @@ def bench_pipeline(pages: int, workdir: Path) -> dict[str, float]:
     with DemoServer(day=1, bench_pages=pages) as server:
         config_path = workdir / "rightswatch.toml"
         config_path.write_text(
-            demo_config_toml(server.base_url, bench=True, download_delay=0,
+            # No politeness delays: this measures the pipeline, not the server's patience.
+            demo_config_toml(server.base_url, bench=True, download_delay=0, autothrottle=False,
                              concurrency_per_domain=16, max_pages=pages * 2,
                              max_listing_pages=3, timeout=30),
             encoding="utf-8",
@@ -124,6 +127,32 @@ def bench_pipeline(pages: int, workdir: Path) -> dict[str, float]:
     return results
 
 
+def bench_components(workdir: Path) -> dict[str, float]:
+    """The stages alone: extraction against bare trafilatura, and WARC writing speed."""
+    sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "extraction"))
+    try:
+        from bench_pages import make_pages, measure
+    finally:
+        sys.path.pop(0)
+    from rightswatch.archive import WarcArchive
+
+    best = measure(count=150, rounds=3)
+    pages = make_pages(200)
+    headers = {"Content-Type": "text/html; charset=utf-8"}
+    started = time.perf_counter()
+    with WarcArchive(workdir / "warc-bench", dedupe=False) as archive:
+        for i in range(2_000):
+            url, body = pages[i % len(pages)]
+            archive.write_response(f"{url}?n={i}", 200, headers, body + str(i).encode())
+    elapsed = time.perf_counter() - started
+    volume = sum(len(body) for _, body in pages) * 10 / 2**20
+    return {
+        "extract_html_vs_trafilatura": best["trafilatura_bytes"] / best["extract_html"],
+        "archive_write_mb_per_s": volume / elapsed,
+        "archive_records_per_s": 2_000 / elapsed,
+    }
+
+
 def bench_figures() -> dict[str, float]:
     path = ROOT / "benchmarks" / "bench_figures.py"
     if not path.exists():
@@ -142,6 +171,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="rightswatch-bench-") as tmp:
         results = bench_pipeline(args.pages, Path(tmp))
+        results.update(bench_components(Path(tmp)))
     results.update(bench_figures())
     width = max(len(k) for k in results)
     for key, value in results.items():

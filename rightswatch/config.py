@@ -120,7 +120,7 @@ class Config:
     contact: str
     crawl: CrawlSettings
     sources: tuple[Source, ...]
-    extraction_workers: int = 0
+    extraction_workers: int | None = None
 
     @property
     def user_agent(self) -> str:
@@ -256,9 +256,10 @@ def config_from_dict(raw: Mapping[str, Any], path: Path | None = None) -> Config
         seen.add(src.id)
         sources.append(src)
 
-    workers = top.get("extraction_workers", 0)
-    if not isinstance(workers, int) or workers < 0:
-        raise ConfigError(f"{where}: extraction_workers must be a non-negative integer")
+    workers = top.get("extraction_workers")
+    if workers is not None and (not isinstance(workers, int) or workers < 0):
+        raise ConfigError(f"{where}: extraction_workers must be a non-negative integer "
+                          "(0 = extract inline; leave it out for the default)")
     return Config(
         path=path,
         database=base / top.get("database", "rightswatch.db"),

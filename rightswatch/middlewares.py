@@ -1,4 +1,4 @@
-"""Downloader middlewares: keeping a crawl inside its source, and retrying politely."""
+"""Downloader middlewares and throttling: staying inside the source, and being polite."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
+from scrapy.extensions.throttle import AutoThrottle
 from scrapy.http import Response
 
 
@@ -83,3 +84,17 @@ def _retry_after(response: Response) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class ConditionalAwareAutoThrottle(AutoThrottle):
+    """AutoThrottle that lets 304 Not Modified answers speed the crawl up again.
+
+    Scrapy's AutoThrottle never lowers its delay on a non-200 answer, because error pages are
+    small and fast and would mislead it.  A 304 is the healthy answer of a re-crawl, though:
+    without this, a no-change re-crawl stays at the start delay for every request.
+    """
+
+    def _adjust_delay(self, slot: Any, latency: float, response: Response) -> None:
+        if response.status == 304:
+            response = response.replace(status=200)
+        super()._adjust_delay(slot, latency, response)

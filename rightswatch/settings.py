@@ -13,8 +13,9 @@ NEWSPIDER_MODULE = "rightswatch.spiders"
 # them, `scrapy crawl` takes them from the environment (RIGHTSWATCH_CONFIG / RIGHTSWATCH_DB).
 RIGHTSWATCH_CONFIG = None
 RIGHTSWATCH_DB = None
-# Extraction runs in a process pool so the reactor keeps fetching; 0 = one worker per core.
-RIGHTSWATCH_EXTRACTION_WORKERS = 0
+# Extraction runs in a process pool so the reactor keeps fetching.  None: one worker per
+# core but one (the crawl process needs a core of its own); 0: extract inline.
+RIGHTSWATCH_EXTRACTION_WORKERS = None
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
@@ -23,7 +24,13 @@ ITEM_PIPELINES = {
     "rightswatch.pipelines.extract.ExtractPipeline": 200,
     "rightswatch.pipelines.store.StorePipeline": 900,
 }
+# Components a watcher of public pages never needs cost time on every response.
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+}
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
+    "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": None,
     # Before robots.txt (100) and offsite checks, after nothing: a request outside the
     # source's scope is dropped before anything else looks at it.
     "rightswatch.middlewares.ScopeMiddleware": 50,
@@ -32,6 +39,8 @@ DOWNLOADER_MIDDLEWARES = {
 }
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "rightswatch.middlewares.ConditionalAwareAutoThrottle": 0,
     "rightswatch.extensions.CrawlRecorder": 100,
 }
 

@@ -143,7 +143,7 @@ def test_a_broken_page_is_stored_with_its_error(tmp_path: Path):
 
     db_path = tmp_path / "rw.db"
     Store(open_db(db_path)).ensure_manual_source("chrg")
-    archive, extract, store = (ArchivePipeline(tmp_path / "a", db_path), ExtractPipeline(1),
+    archive, extract, store = (ArchivePipeline(tmp_path / "a", db_path), ExtractPipeline(0),
                                StorePipeline(db_path))
     for stage in (archive, extract, store):
         stage.open_spider()

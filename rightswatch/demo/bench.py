@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import re
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from rightswatch.demo.sites import (
     WP_LABELS,
@@ -23,7 +23,6 @@ from rightswatch.demo.sites import (
     w3c,
 )
 from rightswatch.demo.web import Request, Response, html, not_found
-from rightswatch.demo.world import day_start
 
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 PER_PAGE = 20
@@ -184,6 +183,7 @@ class BenchSite:
     def __init__(self, base_url: str, pages: int) -> None:
         self.base = base_url
         self.pages = pages
+        self._epoch = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
         self._cache: dict[int, bytes] = {}
         self._titles: dict[int, str] = {}
         self._lock = threading.Lock()
@@ -287,8 +287,13 @@ class BenchSite:
         return text.split("\x00")
 
     def published(self, n: int) -> datetime:
-        """Page n's publication time: newest page last, 37 minutes apart, before day 1."""
-        return day_start(1) - timedelta(minutes=37 * (self.pages - n + 1))
+        """Page n's publication time: newest page last, 13 hours apart, ending at start-up.
+
+        Anchored on the real clock (not the demo calendar) so that, like a real archive of
+        2,000 reports over three years, only the newest few dozen fall inside a crawler's
+        re-check window, whatever the date the benchmark runs on.
+        """
+        return self._epoch - timedelta(hours=13 * (self.pages - n + 1))
 
     def title(self, n: int) -> str:
         """Page n's headline (deterministic)."""

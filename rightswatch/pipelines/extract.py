@@ -38,18 +38,23 @@ def analyse(body: bytes, url: str, content_type: str | None) -> Document:
 
 
 class ExtractPipeline:
-    def __init__(self, workers: int = 0, crawler: Crawler | None = None) -> None:
-        self.workers = workers if workers > 0 else (os.cpu_count() or 1)
+    def __init__(self, workers: int | None = None, crawler: Crawler | None = None) -> None:
+        # The crawl process itself needs about a core (fetching, archiving, storing), so by
+        # default the pool takes the others; on one core everything runs inline.
+        self.workers = max(0, (os.cpu_count() or 1) - 1) if workers is None else workers
         self.pool: Executor | None = None
         self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
-        return cls(crawler.settings.getint("RIGHTSWATCH_EXTRACTION_WORKERS", 0), crawler)
+        workers = crawler.settings.get("RIGHTSWATCH_EXTRACTION_WORKERS")
+        return cls(None if workers is None else int(workers), crawler)
 
     def open_spider(self) -> None:
-        if self.workers > 1:
-            self.pool = ProcessPoolExecutor(self.workers, initializer=_warm_up)
+        """Nothing to open: the pool starts with the first page that needs extracting.
+
+        A no-change re-crawl extracts nothing and should not pay for starting workers.
+        """
 
     def close_spider(self) -> None:
         if self.pool is not None:
@@ -59,8 +64,10 @@ class ExtractPipeline:
     async def process_item(self, item: PageItem) -> PageItem:
         if not self.wanted(item):
             return item
-        if self.pool is None:
+        if self.workers == 0:
             return self.apply(item, self._inline(item))
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(self.workers, initializer=_warm_up)
         future = self.pool.submit(analyse, item.body, item.url, item.content_type)
         try:
             result = await asyncio.wrap_future(future)
@@ -70,7 +77,6 @@ class ExtractPipeline:
             # A worker died (out of memory on a hostile PDF?): restart the pool, retry inline.
             logger.error("extraction worker died on %s; restarting the pool", item.url)
             self.close_spider()
-            self.open_spider()
             result = self._inline(item)
         return self.apply(item, result)
 

@@ -104,7 +104,7 @@ class SourceSpider(scrapy.Spider):
             "CLOSESPIDER_TIMEOUT": c.crawl_timeout,
         }.items():
             settings.set(key, value, priority="spider")
-        if config.extraction_workers:
+        if config.extraction_workers is not None:
             settings.set("RIGHTSWATCH_EXTRACTION_WORKERS", config.extraction_workers,
                          priority="spider")
         return spider
