@@ -196,6 +196,48 @@ def archive_verify(ctx: Context) -> None:
         sys.exit(1)
 
 
+# -- figures ---------------------------------------------------------------------------------
+
+@cli.group()
+def figures() -> None:
+    """Figures (counts with their metric, region, period and source) in reports."""
+
+
+@figures.command("extract")
+@click.option("--lang", type=click.Choice(["en", "uk", "ru"]),
+              help="Language of the texts (default: the document's, else detected).")
+@click.option("--json", "as_json", is_flag=True,
+              help="One JSON object per figure per line: path plus every Figure field.")
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def figures_extract(lang: str | None, as_json: bool, paths: tuple[Path, ...]) -> None:
+    """Figures in .txt, .html and .pdf files (offsets index the text each was read as)."""
+    from .extraction import ExtractionError, document_from_file
+    from .figures import extract_figures
+
+    rows = []
+    failed = False
+    for path in paths:
+        try:
+            doc = document_from_file(path)
+        except (ExtractionError, OSError) as exc:
+            click.echo(f"error: {exc}", err=True)
+            failed = True
+            continue
+        for fig in extract_figures(doc.text, lang or doc.lang):
+            record = {"path": str(path), **fig.to_dict()}
+            if as_json:
+                click.echo(json.dumps(record, ensure_ascii=False))
+            else:
+                rows.append([path.name, fig.value, fig.qualifier, fig.metric, fig.region,
+                             fig.period, fig.source, fig.text])
+    if not as_json:
+        click.echo(table(rows, ["file", "value", "qualifier", "metric", "region", "period",
+                                "source", "text"]))
+    if failed:
+        sys.exit(1)
+
+
 def _register_subcommands() -> None:
     from .demo.cli import demo
 

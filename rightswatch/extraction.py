@@ -43,6 +43,7 @@ import contextlib
 import re
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pypdfium2 as pdfium
@@ -525,3 +526,24 @@ def extract_document(body: bytes, url: str, content_type: str | None = None) -> 
         return extract_text(body, content_type)
     mime = _mime(content_type) or "no content type"
     raise ExtractionError(f"unsupported document type ({mime}, starts with {body[:8]!r}): {url}")
+
+
+def document_from_file(path: str | Path) -> Document:
+    """A document on disk, read the way the crawler would have read it from the web.
+
+    `.txt` files are decoded as UTF-8 exactly (a BOM stays in the text), so that figure
+    offsets index the file's own text; `.html`/`.htm` go through the same cleaning as
+    crawled pages; anything else is sniffed (PDF by its magic bytes).
+    """
+    path = Path(path)
+    body = path.read_bytes()
+    suffix = path.suffix.lower()
+    if suffix == ".txt":
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ExtractionError(f"{path}: not UTF-8 text ({exc})") from exc
+        return Document(kind="text", text=text, title=None, published_at=None,
+                        lang=detect_language(text), encoding="utf-8")
+    content_type = "text/html" if suffix in (".html", ".htm") else None
+    return extract_document(body, path.resolve().as_uri(), content_type)

@@ -13,8 +13,8 @@ NEWSPIDER_MODULE = "rightswatch.spiders"
 # them, `scrapy crawl` takes them from the environment (RIGHTSWATCH_CONFIG / RIGHTSWATCH_DB).
 RIGHTSWATCH_CONFIG = None
 RIGHTSWATCH_DB = None
-# Extraction runs in a process pool so the reactor keeps fetching.  None: one worker per
-# core but one (the crawl process needs a core of its own); 0: extract inline.
+# Extraction and figures run in a process pool so the reactor keeps fetching.  None: one
+# worker per core but one (the crawl process needs a core of its own); 0: run inline.
 RIGHTSWATCH_EXTRACTION_WORKERS = None
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
@@ -22,6 +22,7 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 ITEM_PIPELINES = {
     "rightswatch.pipelines.archive.ArchivePipeline": 100,
     "rightswatch.pipelines.extract.ExtractPipeline": 200,
+    "rightswatch.pipelines.figures.FiguresPipeline": 300,
     "rightswatch.pipelines.store.StorePipeline": 900,
 }
 # Components a watcher of public pages never needs cost time on every response.

@@ -253,3 +253,20 @@ def test_archive_records_read_back_with_warcio(timeline):
                 digest = record.rec_headers.get_header("WARC-Payload-Digest")
                 assert digest_to_hex(digest) == row["sha256"]
                 assert record.rec_headers.get_header("WARC-Refers-To-Target-URI") in urls
+
+
+def test_figures_are_stored_with_their_snapshot(timeline):
+    store = Store(open_db(timeline.config.database))
+    try:
+        rows = store.query("""SELECT f.*, s.text AS body, s.url FROM figures f
+                              JOIN snapshots s ON s.id = f.snapshot_id""")
+    finally:
+        store.close()
+    assert len(rows) > 50
+    for r in rows:
+        assert r["body"][r["start"]:r["end"]] == r["text"], r["url"]
+    cases = {(r["value"], r["qualifier"]) for r in rows
+             if r["metric"] == "criminal_cases" and "/chrg/" in r["url"]}
+    # The CHRG series of the demo: at least 522, then 574, then at least 583.
+    assert {(522, "at_least"), (574, "exact"), (583, "at_least")} <= cases
+    assert {r["lang"] for r in rows} >= {"en", "uk", "ru"}

@@ -143,10 +143,10 @@ def test_a_broken_page_is_stored_with_its_error(tmp_path: Path):
 
     db_path = tmp_path / "rw.db"
     Store(open_db(db_path)).ensure_manual_source("chrg")
-    archive, extract, store = (ArchivePipeline(tmp_path / "a", db_path), ExtractPipeline(0),
+    archive, extract, store = (ArchivePipeline(tmp_path / "a", db_path), ExtractPipeline(),
                                StorePipeline(db_path))
-    for stage in (archive, extract, store):
-        stage.open_spider()
+    archive.open_spider()
+    store.open_spider()
     item = PageItem(url="https://crimeahrg.org/report.pdf", source_id="chrg", status=200,
                     headers=[("Content-Type", "application/pdf")], body=b"%PDF-1.7 garbage",
                     fetched_at=datetime.now(UTC))

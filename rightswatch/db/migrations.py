@@ -132,9 +132,10 @@ def _initial(db: Database) -> None:
             subject TEXT,
             region TEXT,
             period TEXT,
-            reported_by TEXT,
+            source TEXT,                                -- who the text attributes it to
             sentence TEXT,
-            lang TEXT
+            lang TEXT,
+            range_end REAL
         );
         CREATE INDEX figures_snapshot ON figures(snapshot_id);
         CREATE INDEX figures_series ON figures(metric, region);

@@ -17,6 +17,9 @@ from typing import Any
 from sqlite_utils import Database
 
 OUTCOMES = ("new", "changed", "unchanged", "removed", "moved", "failed")
+# The Figure fields of design.md, as stored ("end" is an SQL keyword).
+_FIGURE_COLUMNS = ("value", "text", "start", '"end"', "qualifier", "metric", "subject", "region",
+                   "period", "source", "sentence", "lang", "range_end")
 
 
 def utcnow() -> str:
@@ -77,6 +80,7 @@ class Fetch:
     extraction_error: str | None = None
     redirected_from: tuple[str, ...] = ()
     crawl_id: int | None = None
+    figures: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -247,6 +251,7 @@ class Store:
             snapshot_id = page["latest_snapshot_id"] if page else None
             if outcome != "unchanged":
                 snapshot_id = self._insert_snapshot(f, page_id)
+                self._insert_figures(f, page_id, snapshot_id)
             self.conn.execute(
                 """UPDATE pages SET last_fetched_at = :at, http_status = :status,
                        status = 'active', removed_at = NULL, etag = :etag,
@@ -298,6 +303,20 @@ class Store:
              f.encoding, f.text, f.extraction_error],
         )
         return int(cur.lastrowid or 0)
+
+    def _insert_figures(self, f: Fetch, page_id: int, snapshot_id: int) -> None:
+        self.conn.executemany(
+            f"""INSERT INTO figures (snapshot_id, page_id, source_id, {", ".join(_FIGURE_COLUMNS)})
+                VALUES (?, ?, ?, {", ".join("?" * len(_FIGURE_COLUMNS))})""",
+            [[snapshot_id, page_id, f.source_id, *(fig.get(c.strip('"')) for c in _FIGURE_COLUMNS)]
+             for fig in f.figures],
+        )
+
+    def figures_of(self, snapshot_id: int) -> list[dict[str, Any]]:
+        return self.query(
+            f"SELECT {', '.join(_FIGURE_COLUMNS)} FROM figures WHERE snapshot_id = ? ORDER BY start",
+            [snapshot_id],
+        )
 
     def _mark_removed(self, f: Fetch, page: Mapping[str, Any] | None) -> Saved:
         if page is None:

@@ -1,4 +1,4 @@
-"""Store stage: the item's page, snapshot (and later figures and events) in one transaction."""
+"""Store stage: the item's page, snapshot and figures (later events) in one transaction."""
 
 from __future__ import annotations
 
@@ -44,6 +44,7 @@ def to_fetch(item: PageItem, crawl_id: int | None) -> Fetch:
         extraction_error=item.extraction_error,
         redirected_from=item.redirected_from,
         crawl_id=crawl_id,
+        figures=tuple(item.figures),
     )
 
 
