@@ -21,8 +21,9 @@ demo: $(STAMP)  ## the whole pipeline on the bundled demo world, output in demo-
 test: lint  ## lint, then every test (real servers on loopback)
 	$(BIN)/python -m pytest
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff on everything, mypy on the package
 	$(BIN)/ruff check rightswatch tests benchmarks
+	$(BIN)/mypy rightswatch
 
 bench: $(STAMP)  ## benchmarks: prints a table, writes bench-results.json
 	$(BIN)/python benchmarks/run.py --out bench-results.json

@@ -911,9 +911,9 @@ def _check(
         if record.payload_digest is not None and record.payload_digest != actual:
             return bad(record.payload_digest, "payload digest header differs")
     elif record.record_type == "revisit":
-        actual = record.payload_digest
-        if actual != want:
-            return bad(actual, "revisit digest differs")
+        digest = record.payload_digest
+        if digest != want:
+            return bad(digest, "revisit digest differs")
     else:
         return bad(None, f"not a response record ({record.record_type})")
     if record.block_digest_ok is False:

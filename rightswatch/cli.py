@@ -139,7 +139,7 @@ def sources_cmd(ctx: Context, as_json: bool) -> None:
             last = store.last_crawls()
         finally:
             store.close()
-    records = []
+    records: list[dict[str, Any]] = []
     for s in config.sources:
         c = last.get(s.id, {})
         records.append({

@@ -402,8 +402,9 @@ def extract_html(
         result = bare_extraction(tree, url=url or None, **_TRAFILATURA_OPTIONS)
     except Exception:  # trafilatura bugs on hostile markup must not stop a crawl
         result = None
-    if result is not None and getattr(result, "text", None):
-        text = _normalise_text(result.text)
+    extracted = getattr(result, "text", None)
+    if extracted:
+        text = _normalise_text(extracted)
 
     declared = _declared_lang(tree, content_language)
     title, published = _metadata(tree, url or None, extensive_date_search)

@@ -320,8 +320,8 @@ class DemoServer:
         if self._server is not None:
             return self
         server = _HTTPServer((self._host, self._port), _Handler)
-        host, port = server.server_address[:2]
-        base_url = f"http://{host}:{port}"
+        port = server.server_address[1]
+        base_url = f"http://{self._host}:{port}"
         server.world = _World(base_url, self._day, self._bench_pages)
         self._server, self._world = server, server.world
         self._thread = threading.Thread(

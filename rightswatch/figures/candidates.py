@@ -224,7 +224,8 @@ def _range_shape(sv: SentenceView, a: Cand, b: Cand, loose: bool = False) -> int
     if loose:
         return -1
     opener = a.qi - 1
-    if opener >= 0 and m.at("range_open", opener) and m.at("range_open", opener)[0] == a.qi:
+    opened = m.at("range_open", opener) if opener >= 0 else None
+    if opened is not None and opened[0] == a.qi:
         if opener >= 1 and m.ending("change", opener - 1):
             return None
         if opener >= 2 and m.ending("change", opener - 2):

@@ -320,7 +320,7 @@ def region_of(
 
 
 def _nearest(ctx: SentenceContext, c: Cand, idxs: list[int]) -> int:
-    best, best_d = idxs[0], 10**9
+    best, best_d = idxs[0], float("inf")
     for idx in idxs:
         i, j, _ = ctx.regions[idx]
         if j <= c.qi:

@@ -18,6 +18,9 @@ from typing import Any
 
 from .text import PUNCT, WORD, Tokens, normalise, tokenize
 
+# Apostrophe and ё variants read as the plain forms.
+_FOLD: dict[int, str] = {ord("’"): "'", ord("ё"): "е", ord("Ё"): "Е"}
+
 LANGS = ("en", "uk", "ru")
 METRICS = (
     "conscripted",
@@ -65,7 +68,7 @@ def _compile_phrase(phrase: str, case_rule: str) -> tuple[Pat, ...]:
             elif case_rule == "initial" and raw[:1].isupper():
                 case = 2 if (len(raw) > 1 and raw.isupper()) else 1
         text = (
-            raw.translate(str.maketrans({"’": "'", "ё": "е", "Ё": "Е"})) if case else toks.lows[i]
+            raw.translate(_FOLD) if case else toks.lows[i]
         )
         pats.append((text, stem, case))
     return tuple(pats)
@@ -109,6 +112,8 @@ class PhraseMatcher:
         if found is None:
             cands = self.exact.get(low)
             found = list(cands) if cands else []
+            if self._stem_items is None:
+                self._stem_items = sorted(self.stems.items())
             for length, table in self._stem_items:
                 if length > len(low):
                     break

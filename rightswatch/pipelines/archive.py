@@ -40,7 +40,8 @@ class ArchivePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
         spider = crawler.spider
-        prefix = f"rightswatch-{spider.source.id}" if spider is not None else "rightswatch"
+        source = getattr(spider, "source", None)
+        prefix = f"rightswatch-{source.id}" if source is not None else "rightswatch"
         pipeline = cls(crawler.settings["RIGHTSWATCH_ARCHIVE_DIR"],
                        crawler.settings["RIGHTSWATCH_DB_PATH"], prefix)
         pipeline.crawler = crawler

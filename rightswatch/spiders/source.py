@@ -28,7 +28,7 @@ from scrapy.exceptions import (
     IgnoreRequest,
     ResponseDataLossError,
 )
-from scrapy.http import Headers, Response
+from scrapy.http import Headers, Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.responsetypes import responsetypes
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -60,6 +60,7 @@ class SourceSpider(scrapy.Spider):
 
     config: Config
     source: Source
+    allowed_domains: list[str]
 
     def __init__(self, source: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -242,7 +243,7 @@ class SourceSpider(scrapy.Spider):
             return
         parsed = feedparser.parse(response.body, response_headers={
             "content-location": response.url,
-            "content-type": response.headers.get(b"Content-Type", b"").decode("latin-1"),
+            "content-type": (response.headers.get(b"Content-Type") or b"").decode("latin-1"),
         })
         if parsed.bozo and not parsed.entries:
             self._fail(response.url, "parse", f"unreadable feed: {parsed.bozo_exception}")
@@ -293,7 +294,7 @@ class SourceSpider(scrapy.Spider):
     def parse_listing(self, response: Response) -> Iterator[Any]:
         yield self._page_item(response, LISTING)
         response = self._discovered(response)  # type: ignore[assignment]
-        if response is None:
+        if not isinstance(response, TextResponse):  # None, or a listing that is not text
             return
         restrict = (self.source.article_selector,) if self.source.article_selector else ()
         extractor = LinkExtractor(allow=(self.source.article_url_pattern,), restrict_css=restrict)
@@ -309,7 +310,7 @@ class SourceSpider(scrapy.Spider):
                     meta={"kind": LISTING, "discovery": True, "listing_depth": depth + 1},
                 )
 
-    def _pagination_links(self, response: Response) -> list[str]:
+    def _pagination_links(self, response: TextResponse) -> list[str]:
         urls: list[str] = []
         if self.source.pagination_pattern:
             extractor = LinkExtractor(allow=(self.source.pagination_pattern,))
@@ -332,7 +333,8 @@ class SourceSpider(scrapy.Spider):
         yield self._page_item(response, REPORT)
         if response.status != 200 or not self.source.pdf_url_pattern:
             return
-        if not response.headers.get(b"Content-Type", b"").startswith(b"text/html"):
+        if not isinstance(response, TextResponse) or not (
+                response.headers.get(b"Content-Type") or b"").startswith(b"text/html"):
             return
         extractor = LinkExtractor(allow=(self.source.pdf_url_pattern,), deny_extensions=[])
         for link in extractor.extract_links(response):
