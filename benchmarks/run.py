@@ -83,7 +83,9 @@ def bench_pipeline(pages: int, workdir: Path) -> dict[str, float]:
         config_path = workdir / "rightswatch.toml"
         config_path.write_text(
             # No politeness delays: this measures the pipeline, not the server's patience.
+            # A real archive's re-check window: only the newest reports are fetched again.
             demo_config_toml(server.base_url, bench=True, download_delay=0, autothrottle=False,
+                             recheck_days=30, backfill_days=30,
                              concurrency_per_domain=16, max_pages=pages * 2,
                              max_listing_pages=3, timeout=30),
             encoding="utf-8",

@@ -46,6 +46,9 @@ class CrawlSettings:
     max_pages: int = 2_000
     max_listing_pages: int = 10
     recheck_days: float = 30.0
+    # Reports older than this when first seen, and everything on a source's first crawl, are
+    # history (backfill): stored, never alerted.
+    backfill_days: float = 30.0
     concurrency_per_domain: int = 2
     download_delay: float = 1.0
     autothrottle: bool = True

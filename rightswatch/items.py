@@ -28,6 +28,7 @@ class PageItem:
     redirected_from: tuple[str, ...] = ()
     published_hint: str | None = None
     previous_sha256: str | None = None   # payload hash of the last fetch, for short-circuits
+    first_crawl: bool = False            # the source was never crawled successfully before
     # Filled by the stages:
     archive: Any = None                  # rightswatch.archive.ArchiveRecord
     document: Any = None                 # rightswatch.extraction.Document

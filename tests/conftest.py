@@ -19,7 +19,7 @@ def demo_server():
 
 @pytest.fixture
 def demo_config(tmp_path: Path, demo_server: DemoServer) -> Config:
-    """A rightswatch.toml in tmp_path for the running demo world (re-check window wide open)."""
+    """A rightswatch.toml in tmp_path for the running demo world."""
     path = tmp_path / "rightswatch.toml"
-    path.write_text(demo_config_toml(demo_server.base_url, recheck_days=36500), encoding="utf-8")
+    path.write_text(demo_config_toml(demo_server.base_url), encoding="utf-8")
     return load_config(path)

@@ -77,8 +77,7 @@ def timeline(tmp_path_factory) -> Timeline:
     workdir = tmp_path_factory.mktemp("timeline")
     with DemoServer(day=1) as server:
         path = workdir / "rightswatch.toml"
-        # A long re-check window: the demo's dates are fixed, the real clock moves on.
-        path.write_text(demo_config_toml(server.base_url, recheck_days=36500), encoding="utf-8")
+        path.write_text(demo_config_toml(server.base_url), encoding="utf-8")
         config = load_config(path)
         days: dict[str, DayState] = {}
         previous = None
@@ -187,7 +186,7 @@ def test_a_corrected_selector_finds_what_the_old_one_missed(tmp_path):
     site, day = next((s, d) for d in (2, 3, 4) for s in SITES if blind(s, d))
     with DemoServer(day=day) as server:
         path = tmp_path / "rightswatch.toml"
-        path.write_text(demo_config_toml(server.base_url, recheck_days=36500), encoding="utf-8")
+        path.write_text(demo_config_toml(server.base_url), encoding="utf-8")
         broken = run_crawl(load_config(path), [site], quiet=True, timeout=120)
         assert broken.crawls[0]["articles_found"] == 0
         # Drop the selector: the URL pattern alone still recognises the reports.

@@ -35,7 +35,7 @@ def hostile(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("hostile")
     with DemoServer(day=1) as server:
         path = workdir / "rightswatch.toml"
-        path.write_text(demo_config_toml(server.base_url, recheck_days=36500), encoding="utf-8")
+        path.write_text(demo_config_toml(server.base_url), encoding="utf-8")
         config = load_config(path)
         days = {}
         for day in (1, 2, 3):

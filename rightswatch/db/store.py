@@ -199,6 +199,12 @@ class Store:
     def crawl_errors(self, crawl_id: int) -> list[dict]:
         return self.query("SELECT * FROM crawl_errors WHERE crawl_id = ? ORDER BY id", [crawl_id])
 
+    def has_completed_crawl(self, source_id: str) -> bool:
+        """Whether the source was crawled successfully before: if not, everything is backfill."""
+        row = self._one("SELECT 1 FROM crawls WHERE source_id = ? AND status = 'ok' LIMIT 1",
+                        [source_id])
+        return row is not None
+
     def last_crawls(self) -> dict[str, dict]:
         """The newest crawl of every source, keyed by source id."""
         rows = self.query(

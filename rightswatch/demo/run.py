@@ -21,10 +21,6 @@ from .config import demo_config_toml
 from .server import DemoServer
 from .world import MAX_DAY, day_date
 
-# The demo's reports carry fixed dates; the real clock moves on.  A wide re-check window keeps
-# the silent edit visible whatever today's date is.
-DEMO_RECHECK_DAYS = 36_500
-
 
 def _fresh(out: Path) -> None:
     """The story starts on day 1: results of an earlier run are replaced, not extended."""
@@ -40,8 +36,7 @@ def run_demo(out_dir: str | Path, days: int = MAX_DAY, *, quiet: bool = False) -
     say = (lambda *a, **k: None) if quiet else click.echo
     with DemoServer(day=1) as server:
         config_path = out / "rightswatch.toml"
-        config_path.write_text(
-            demo_config_toml(server.base_url, recheck_days=DEMO_RECHECK_DAYS), encoding="utf-8")
+        config_path.write_text(demo_config_toml(server.base_url), encoding="utf-8")
         config = load_config(config_path)
         say(f"demo world serving at {server.base_url} (sources: "
             f"{', '.join(s.id for s in config.sources)})")

@@ -74,6 +74,7 @@ class SourceSpider(scrapy.Spider):
         self.discovery_ok = 0
         self.discovery_failed = 0
         self.budget_exhausted = False
+        self.first_crawl = False
         self.crawl_id: int | None = None
 
     @classmethod
@@ -116,6 +117,7 @@ class SourceSpider(scrapy.Spider):
         store = Store(open_db(self.config.database))
         try:
             self.known = store.page_states(self.source.id)
+            self.first_crawl = not store.has_completed_crawl(self.source.id)
         finally:
             store.close()
         for url in self.source.feed_urls:
@@ -207,6 +209,7 @@ class SourceSpider(scrapy.Spider):
             redirected_from=tuple(response.meta.get("redirect_urls", ())),
             published_hint=response.meta.get("published"),
             previous_sha256=state.latest_sha256 if state else None,
+            first_crawl=self.first_crawl,
         )
 
     def _discovered(self, response: Response) -> Response | None:
