@@ -238,6 +238,128 @@ def figures_extract(lang: str | None, as_json: bool, paths: tuple[Path, ...]) ->
         sys.exit(1)
 
 
+# -- ingest, series, events -------------------------------------------------------------------
+
+EVENT_TYPES = ("report.new", "report.edited", "report.removed", "figure.new", "figure.changed",
+               "source.failing", "source.recovered")
+
+
+def parse_since(value: str) -> str:
+    """'7d', '12h', '30m' or an ISO date/datetime -> the ISO UTC moment it means."""
+    from datetime import UTC, datetime, timedelta
+
+    from .db.store import iso
+    from .spiders.incremental import parse_when
+
+    units = {"d": "days", "h": "hours", "m": "minutes", "w": "weeks"}
+    if value[:-1].isdigit() and value[-1:] in units:
+        return iso(datetime.now(UTC) - timedelta(**{units[value[-1]]: int(value[:-1])}))
+    when = parse_when(value)
+    if when is None:
+        raise click.BadParameter(f"{value!r}: use 7d, 12h, 30m or a date like 2026-11-01")
+    return iso(when)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source", "source_id", required=True,
+              help="Source id (an unknown id becomes a manual source).")
+@click.option("--url", help="Where the report was published (default: the file's URI).")
+@click.option("--published", help="Publication date, e.g. 2026-11-04.")
+@pass_ctx
+def ingest(ctx: Context, path: Path, source_id: str, url: str | None,
+           published: str | None) -> None:
+    """A report received outside a crawl, through the same archive → store pipeline."""
+    from .config import _ID_RE
+    from .extraction import ExtractionError
+    from .ingest import ingest_file
+
+    if not _ID_RE.match(source_id):
+        raise click.BadParameter("lowercase letters, digits, '-' or '_'", param_hint="--source")
+    try:
+        result = ingest_file(ctx.config, path, source_id, url=url, published=published)
+    except (ExtractionError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{result.url}: {result.outcome}, {result.figures} figures, "
+               f"{len(result.events)} new events")
+    for event in result.events:
+        click.echo(f"  {describe_event(event)}")
+
+
+def describe_event(event: dict[str, Any]) -> str:
+    """One line a monitor can read: what happened, where, and by how much."""
+    fig = event.get("figure")
+    flag = " (backfill)" if event.get("backfill") else ""
+    if fig:
+        where = ", ".join(p for p in (fig.get("metric"), fig.get("region"), fig.get("period"))
+                          if p)
+        change = (f"{fig['previous_value']:g} → {fig['value']:g} ({fig['delta']:+g})"
+                  if fig.get("previous_value") is not None else f"{fig['value']:g}")
+        return f"{event['type']}{flag} {event['source']['id']}: {where}: {change}"
+    report = event.get("report") or {}
+    return f"{event['type']}{flag} {event['source']['id']}: {report.get('title') or ''} " \
+           f"<{report.get('url')}>"
+
+
+@cli.command()
+@click.option("--metric", help="Only this metric (e.g. criminal_cases).")
+@click.option("--region", help="Only this region (e.g. crimea).")
+@click.option("--source", help="Only this source id or organisation.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@pass_ctx
+def series(ctx: Context, metric: str | None, region: str | None, source: str | None,
+           as_json: bool) -> None:
+    """Figure series, oldest first: value, qualifier, date, report, source."""
+    from .changes import Observation, SeriesKey, series_history_rows
+    from .db import Store, open_db
+
+    store = Store(open_db(ctx.config.database))
+    try:
+        rows = store.figure_observations(metric=metric, region=region, source=source)
+    finally:
+        store.close()
+    observations = [Observation(figure=r, series=SeriesKey.from_id(r["series_id"]),
+                                snapshot_id=r["snapshot_id"], page_url=r["url"],
+                                source_id=r["source_id"], published_at=r["published_at"],
+                                fetched_at=r["fetched_at"], title=r["title"]) for r in rows]
+    history = series_history_rows(observations)
+    if as_json:
+        json_lines(history)
+        return
+    current = None
+    for row in history:
+        if row["series"] != current:
+            current = row["series"]
+            click.echo(click.style(f"\n{row['source']} · {row['metric']}, "
+                                   f"{row['region'] or 'no region'}, {row['period_key']}",
+                                   bold=True))
+        delta = "" if row["delta"] is None else f" ({row['delta']:+g})"
+        click.echo(f"  {(row['published_at'] or row['fetched_at'])[:10]}  "
+                   f"{row['value']:>10g}{delta:10} {row['qualifier']:9} {row['url']}")
+
+
+@cli.command()
+@click.option("--since", default="7d", show_default=True, help="7d, 12h, 30m or a date.")
+@click.option("--type", "types", multiple=True, type=click.Choice(EVENT_TYPES),
+              help="Only these event types (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="One event (design.md's JSON) per line.")
+@pass_ctx
+def events(ctx: Context, since: str, types: tuple[str, ...], as_json: bool) -> None:
+    """Events (new and edited reports, figure changes, source health), oldest first."""
+    from .db import Store, open_db
+
+    store = Store(open_db(ctx.config.database))
+    try:
+        found = store.events(since=parse_since(since), types=types)
+    finally:
+        store.close()
+    if as_json:
+        json_lines(found)
+        return
+    for event in found:
+        click.echo(f"{event['created_at']}  {describe_event(event)}")
+
+
 def _register_subcommands() -> None:
     from .demo.cli import demo
 

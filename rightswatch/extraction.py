@@ -42,7 +42,7 @@ import codecs
 import contextlib
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -319,15 +319,28 @@ def _choose_lang(declared: str | None, text: str) -> str | None:
 
 
 def _iso_date(value: str | None) -> str | None:
+    """'YYYY-MM-DD', or 'YYYY-MM-DDTHH:MM:SSZ' (UTC) when the page gives a time of day.
+
+    The time matters: two reports of one organisation published the same day with
+    different figures must be ordered the same way on every crawl.
+    """
     if not value:
         return None
-    match = _ISO_DATE.match(value.strip())
+    value = value.strip()
+    match = _ISO_DATE.match(value)
     if not match:
         return None
     try:
-        return date(int(match[1]), int(match[2]), int(match[3])).isoformat()
+        day = date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
         return None
+    moment = None
+    with contextlib.suppress(ValueError):
+        moment = datetime.fromisoformat(value)
+    if moment is None or moment.tzinfo is None:
+        # htmldate pads a bare date with midnight; without a zone a time means nothing here
+        return day.isoformat()
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _clean_title(title: str | None) -> str | None:
@@ -353,18 +366,20 @@ def _metadata(
         published = meta.date
     except Exception:
         pass
-    if not published:
-        try:
-            published = find_date(
-                tree,
-                url=url,
-                original_date=True,
-                extensive_search=extensive_date_search,
-                outputformat="%Y-%m-%d",
-                max_date=date.today().isoformat(),
-            )
-        except Exception:
-            published = None
+    try:
+        # Asked even when the metadata has a date: only htmldate gives the time of day.
+        precise = find_date(
+            tree,
+            url=url,
+            original_date=True,
+            extensive_search=extensive_date_search,
+            outputformat="%Y-%m-%dT%H:%M:%S%z",
+            max_date=date.today().isoformat(),
+        )
+    except Exception:
+        precise = None
+    if precise and (not published or precise[:10] == str(published)[:10]):
+        published = precise
     return _clean_title(title), _iso_date(published)
 
 

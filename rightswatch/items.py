@@ -29,11 +29,14 @@ class PageItem:
     published_hint: str | None = None
     previous_sha256: str | None = None   # payload hash of the last fetch, for short-circuits
     first_crawl: bool = False            # the source was never crawled successfully before
+    organisation: str | None = None      # who publishes the site (series of unattributed figures)
     # Filled by the stages:
     archive: Any = None                  # rightswatch.archive.ArchiveRecord
     document: Any = None                 # rightswatch.extraction.Document
     extraction_error: str | None = None
     figures: list[Any] = field(default_factory=list)
+    backfill: bool = False               # history, not news: its events never alert
+    substantive_edit: bool = False       # the text changed beyond noise since the last version
     outcome: str | None = None           # new | changed | unchanged | removed | failed
 
     def __repr__(self) -> str:

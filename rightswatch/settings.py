@@ -23,6 +23,7 @@ ITEM_PIPELINES = {
     "rightswatch.pipelines.archive.ArchivePipeline": 100,
     "rightswatch.pipelines.extract.ExtractPipeline": 200,
     "rightswatch.pipelines.figures.FiguresPipeline": 300,
+    "rightswatch.pipelines.diff.DiffPipeline": 400,
     "rightswatch.pipelines.store.StorePipeline": 900,
 }
 # Components a watcher of public pages never needs cost time on every response.

@@ -27,6 +27,8 @@ pytestmark = pytest.mark.slow
 
 SITES = ("chrg", "ctrc", "zmina", "ppu", "verstka")
 EXPECTED = tomllib.loads(files("rightswatch.demo").joinpath("expected.toml").read_text("utf-8"))
+EXPECTED_EVENTS = tomllib.loads(
+    files("rightswatch.demo").joinpath("expected_events.toml").read_text("utf-8"))["day"]
 
 
 def expected(day: int, site: str, key: str) -> list:
@@ -40,6 +42,8 @@ class DayState:
     snapshots: dict[str, int]  # url -> number of snapshots
     new_urls: dict[str, set[str]] = field(default_factory=dict)  # site -> paths first seen
     requests: list = field(default_factory=list)
+    events: list[dict] = field(default_factory=list)  # events recorded that day
+    all_events: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -56,10 +60,9 @@ def record(config: Config, run, base_url: str, previous: DayState | None, reques
     store = Store(open_db(config.database))
     try:
         pages = {p["url"]: p for p in store.query("SELECT * FROM pages WHERE kind = 'report'")}
-        counts = {
-            r["url"]: r["n"]
-            for r in store.query("SELECT url, COUNT(*) AS n FROM snapshots GROUP BY url")
-        }
+        counts = {r["url"]: r["n"]
+                  for r in store.query("SELECT url, COUNT(*) AS n FROM snapshots GROUP BY url")}
+        all_events = store.events()
     finally:
         store.close()
     before = previous.pages if previous else {}
@@ -67,9 +70,29 @@ def record(config: Config, run, base_url: str, previous: DayState | None, reques
     for url, page in pages.items():
         if url not in before:
             new_urls.setdefault(page["source_id"], set()).add(url.removeprefix(base_url))
-    return DayState(
-        {c["source_id"]: c for c in run.crawls}, pages, counts, new_urls, list(requests)
-    )
+    earlier = {e["id"] for e in previous.all_events} if previous else set()
+    return DayState({c["source_id"]: c for c in run.crawls}, pages, counts, new_urls,
+                    list(requests), [e for e in all_events if e["id"] not in earlier], all_events)
+
+
+def day_summary(events: list[dict], base_url: str) -> dict:
+    """What a day's events must show, independent of the order a crawl happens to process
+    reports in: every report event, and the net change of every series (its value before
+    the day, 0 if it is new, and after)."""
+    live = [e for e in events if not e.get("backfill")]
+    reports = sorted([e["type"], e["source"]["id"], e["report"]["url"].removeprefix(base_url)]
+                     for e in live if not e.get("figure"))
+    net: dict[str, list] = {}
+    for e in live:  # in the order they were recorded
+        fig = e.get("figure")
+        if fig:
+            net.setdefault(fig["series"], [fig.get("previous_value") or 0, fig["value"]])[1] = \
+                fig["value"]
+    return {
+        "reports": reports,
+        "series": sorted([sid, a, b] for sid, (a, b) in net.items() if a != b),
+        "backfill_reports": sum(1 for e in events if e.get("backfill") and not e.get("figure")),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -269,3 +292,22 @@ def test_figures_are_stored_with_their_snapshot(timeline):
     # The CHRG series of the demo: at least 522, then 574, then at least 583.
     assert {(522, "at_least"), (574, "exact"), (583, "at_least")} <= cases
     assert {r["lang"] for r in rows} >= {"en", "uk", "ru"}
+
+
+@pytest.mark.parametrize("label", ["1", "1-again", "2", "3", "4"])
+def test_each_day_produces_exactly_the_expected_events(timeline, label):
+    assert day_summary(timeline.days[label].events, timeline.base_url) == EXPECTED_EVENTS[label]
+
+
+def test_day_one_is_backfill_and_later_days_alert():
+    day1, again = EXPECTED_EVENTS["1"], EXPECTED_EVENTS["1-again"]
+    assert day1["reports"] == [] and day1["series"] == [] and day1["backfill_reports"] > 0
+    assert again == {"reports": [], "series": [], "backfill_reports": 0}
+    later = [EXPECTED_EVENTS[d] for d in ("2", "3", "4")]
+    types = {r[0] for day in later for r in day["reports"]}
+    assert {"report.new", "report.edited", "report.removed"} <= types
+    # CHRG's count of criminal cases for evasion in Crimea: 522, then 576 on day 2 (the
+    # preliminary Russian-language figure published after the 574 ones), then 583.
+    series = "criminal_cases|crimea|cumulative:unspecified|Crimean Human Rights Group"
+    moves = [s[1:] for day in later for s in day["series"] if s[0] == series]
+    assert moves == [[522, 576], [576, 583]]

@@ -42,7 +42,7 @@ def test_wordpress_article_without_chrome() -> None:
     )
     assert doc.kind == "html"
     assert doc.title == "Forced conscription on the peninsula: quarterly monitoring update"
-    assert doc.published_at == "2025-03-14"
+    assert doc.published_at == "2025-03-14T08:30:00Z"  # the time of day, in UTC
     assert doc.lang == "en"
     assert doc.encoding == "utf-8"
     lines = doc.text.split("\n")
@@ -86,7 +86,7 @@ def test_wordpress_article_without_chrome() -> None:
 def test_ukrainian_article() -> None:
     doc = extract_html(fixture("wordpress_uk.html"), "https://hrmg.example.org/zvit/")
     assert doc.title == "Примусова мобілізація: огляд за лютий"
-    assert doc.published_at == "2025-02-28"
+    assert doc.published_at == "2025-02-28T08:00:00Z"  # 10:00 in Kyiv (+02:00)
     assert doc.lang == "uk"
     assert "щонайменше 214 випадків вручення повісток" in doc.text
     assert "не менше 37 кримінальних проваджень" in doc.text
@@ -288,7 +288,7 @@ def test_sniff_kind(body: bytes, content_type: str | None, url: str, kind: str) 
 
 def test_extract_document_dispatch_and_errors() -> None:
     html = extract_document(fixture("wordpress_en.html"), "https://x.example/a", "text/html")
-    assert html.kind == "html" and html.published_at == "2025-03-14"
+    assert html.kind == "html" and html.published_at == "2025-03-14T08:30:00Z"
     text = extract_document(b"Report line one\nline two", "https://x.example/r.txt")
     assert text.kind == "text"
     with pytest.raises(ExtractionError, match="unsupported document type"):

@@ -135,9 +135,15 @@ def _initial(db: Database) -> None:
             source TEXT,                                -- who the text attributes it to
             sentence TEXT,
             lang TEXT,
-            range_end REAL
+            range_end REAL,
+            -- Which series the figure belongs to (rightswatch.changes.series): period keys
+            -- are computed in Python, so SQL could not group figures into series without them.
+            series_id TEXT,
+            period_key TEXT,
+            organisation TEXT
         );
         CREATE INDEX figures_snapshot ON figures(snapshot_id);
+        CREATE INDEX figures_series_id ON figures(series_id);
         CREATE INDEX figures_series ON figures(metric, region);
         CREATE TABLE events (
             id TEXT PRIMARY KEY,
@@ -239,3 +245,31 @@ def migrate(db: Database) -> list[str]:
 
 
 __all__ = ["MIGRATIONS", "migrate"]
+
+
+@migration("0002_alerts")
+def _alerts(db: Database) -> None:
+    """Outbox leases and disabled targets for the alert dispatcher.
+
+    A dispatcher claims a pending delivery (`claimed_by`, `claimed_until`) before sending it,
+    so two dispatchers never send the same delivery at once and the claims of one that was
+    killed simply expire.  A webhook that answers 410 Gone is remembered in
+    `disabled_targets`, so later events are not sent to it either.
+    """
+    _execute_script(
+        db,
+        """
+        ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;
+        ALTER TABLE deliveries ADD COLUMN claimed_until TEXT;
+        CREATE INDEX deliveries_event ON deliveries(event_id);
+        CREATE INDEX deliveries_target ON deliveries(channel, target, status);
+        CREATE TABLE disabled_targets (
+            channel TEXT NOT NULL,
+            target TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            disabled_at TEXT NOT NULL,
+            reason TEXT,
+            PRIMARY KEY (channel, target)
+        );
+        """,
+    )

@@ -19,7 +19,8 @@ from sqlite_utils import Database
 OUTCOMES = ("new", "changed", "unchanged", "removed", "moved", "failed")
 # The Figure fields of design.md, as stored ("end" is an SQL keyword).
 _FIGURE_COLUMNS = ("value", "text", "start", '"end"', "qualifier", "metric", "subject", "region",
-                   "period", "source", "sentence", "lang", "range_end")
+                   "period", "source", "sentence", "lang", "range_end", "series_id", "period_key",
+                   "organisation")
 
 
 def utcnow() -> str:
@@ -100,6 +101,10 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        """One write transaction; nested uses join the outer one (all or nothing)."""
+        if self.conn.in_transaction:
+            yield
+            return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield
@@ -322,6 +327,109 @@ class Store:
         return self.query(
             f"SELECT {', '.join(_FIGURE_COLUMNS)} FROM figures WHERE snapshot_id = ? ORDER BY start",
             [snapshot_id],
+        )
+
+    # -- events ------------------------------------------------------------------------------
+
+    def page_row(self, page_id: int) -> dict[str, Any] | None:
+        return self._one("SELECT * FROM pages WHERE id = ?", [page_id])
+
+    def snapshot_row(self, snapshot_id: int | None) -> dict[str, Any] | None:
+        if snapshot_id is None:
+            return None
+        return self._one("SELECT * FROM snapshots WHERE id = ?", [snapshot_id])
+
+    def previous_snapshot(self, page_id: int, before: int) -> dict[str, Any] | None:
+        return self._one("SELECT * FROM snapshots WHERE page_id = ? AND id < ? ORDER BY id DESC "
+                         "LIMIT 1", [page_id, before])
+
+    def latest_text(self, url: str) -> str | None:
+        row = self._one("""SELECT s.text FROM pages p JOIN snapshots s
+                           ON s.id = p.latest_snapshot_id WHERE p.url = ?""", [url])
+        return row["text"] if row else None
+
+    def series_rows(self, series_ids: Iterable[str], *, exclude_snapshot: int | None = None
+                    ) -> dict[str, list[dict[str, Any]]]:
+        """Every stored figure of these series, with the snapshot facts that order them."""
+        ids = list(dict.fromkeys(series_ids))
+        found: dict[str, list[dict[str, Any]]] = {sid: [] for sid in ids}
+        if not ids:
+            return found
+        rows = self.query(
+            f"""SELECT {", ".join("f." + c for c in _FIGURE_COLUMNS)}, f.snapshot_id,
+                       s.url, s.source_id, s.published_at, s.fetched_at, s.title
+                FROM figures f JOIN snapshots s ON s.id = f.snapshot_id
+                WHERE f.series_id IN ({",".join("?" * len(ids))}) AND f.snapshot_id != ?""",
+            [*ids, -1 if exclude_snapshot is None else exclude_snapshot],
+        )
+        for row in rows:
+            found[row["series_id"]].append(row)
+        return found
+
+    def also_reported(self, metrics: Iterable[str]) -> dict[tuple[str, str, str], list[str]]:
+        """(metric, region, period key) -> organisations that keep a series of it."""
+        found: dict[tuple[str, str, str], list[str]] = {}
+        wanted = list(dict.fromkeys(metrics))
+        if not wanted:
+            return found
+        for row in self.query(
+            f"""SELECT DISTINCT metric, COALESCE(region, '-') AS region, period_key, organisation
+                FROM figures WHERE series_id IS NOT NULL
+                AND metric IN ({",".join("?" * len(wanted))}) ORDER BY organisation""",
+            wanted,
+        ):
+            key = (row["metric"], row["region"], row["period_key"])
+            found.setdefault(key, []).append(row["organisation"])
+        return found
+
+    def source_name(self, source_id: str) -> str:
+        row = self._one("SELECT name FROM sources WHERE id = ?", [source_id])
+        return row["name"] if row else source_id
+
+    def insert_event(self, event: Mapping[str, Any], page_id: int | None = None) -> bool:
+        """Store an event once: a replay (same dedup key) is ignored.  True if it is new."""
+        cur = self.conn.execute(
+            """INSERT OR IGNORE INTO events (id, type, created_at, source_id, page_id,
+                   snapshot_id, dedup_key, backfill, payload)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [event["id"], event["type"], event["created_at"], event["source"]["id"],
+             page_id, event["report"].get("snapshot_id"), event["dedup_key"],
+             int(bool(event.get("backfill"))),
+             json.dumps(event, ensure_ascii=False, sort_keys=True, default=str)],
+        )
+        return cur.rowcount == 1
+
+    def events(self, *, since: str | None = None, types: Iterable[str] = ()) -> list[dict]:
+        clauses, params = [], []
+        if since:
+            clauses.append("created_at >= ?")
+            params.append(since)
+        types = list(types)
+        if types:
+            clauses.append(f"type IN ({','.join('?' * len(types))})")
+            params += types
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self.query(f"SELECT payload FROM events {where} ORDER BY created_at, rowid",
+                          params)
+        return [json.loads(r["payload"]) for r in rows]
+
+    def figure_observations(self, *, metric: str | None = None, region: str | None = None,
+                            source: str | None = None) -> list[dict[str, Any]]:
+        """Series figures (with snapshot facts) for `rightswatch series`; filters optional."""
+        clauses, params = ["f.series_id IS NOT NULL"], []
+        for column, value in (("f.metric", metric), ("f.region", region)):
+            if value:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if source:
+            clauses.append("(s.source_id = ? OR f.organisation = ?)")
+            params += [source, source]
+        return self.query(
+            f"""SELECT {", ".join("f." + c for c in _FIGURE_COLUMNS)}, f.snapshot_id,
+                       s.url, s.source_id, s.published_at, s.fetched_at, s.title
+                FROM figures f JOIN snapshots s ON s.id = f.snapshot_id
+                WHERE {" AND ".join(clauses)}""",
+            params,
         )
 
     def _mark_removed(self, f: Fetch, page: Mapping[str, Any] | None) -> Saved:

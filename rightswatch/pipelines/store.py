@@ -1,4 +1,4 @@
-"""Store stage: the item's page, snapshot and figures (later events) in one transaction."""
+"""Store stage: the item's page, snapshot, figures and events in one transaction."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from scrapy.crawler import Crawler
 from ..db import Store, open_db
 from ..db.store import Fetch, Saved, iso
 from ..items import REPORT, PageItem
+from .diff import plan_events
 
 
 def header(item: PageItem, name: str) -> str | None:
@@ -53,6 +54,7 @@ class StorePipeline:
         self.db_path = Path(db_path)
         self.store: Store | None = None
         self.crawler = crawler
+        self.recorded: list[dict] = []  # events this stage stored (replays excluded)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -75,7 +77,14 @@ class StorePipeline:
         return item
 
     def process(self, item: PageItem, crawl_id: int | None = None) -> Saved:
+        """Page, snapshot, figures and their events: one transaction, all or nothing."""
         assert self.store is not None, "open_spider() first"
-        saved = self.store.save_fetch(to_fetch(item, crawl_id))
+        with self.store.transaction():
+            saved = self.store.save_fetch(to_fetch(item, crawl_id))
+            for event in plan_events(self.store, item, saved):
+                if self.store.insert_event(event, page_id=saved.page_id):
+                    self.recorded.append(event)
+                    if self.crawler is not None:
+                        self.crawler.stats.inc_value(f"rightswatch/events/{event['type']}")
         item.outcome = saved.outcome
         return saved

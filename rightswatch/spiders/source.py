@@ -210,6 +210,7 @@ class SourceSpider(scrapy.Spider):
             published_hint=response.meta.get("published"),
             previous_sha256=state.latest_sha256 if state else None,
             first_crawl=self.first_crawl,
+            organisation=self.source.organisation or self.source.name,
         )
 
     def _discovered(self, response: Response) -> Response | None:

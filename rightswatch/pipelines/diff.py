@@ -1,0 +1,139 @@
+"""Diff stage: what is news in a report, judged against what the database already holds.
+
+Before storing, it marks backfill (a source's first crawl, or a report older than
+`backfill_days`), gives every figure its series (metric, region, period key, organisation)
+and decides whether a changed text changed in substance (noise rules: view counters,
+"updated" stamps…).  The events that depend on a series' history are planned by
+`plan_events`, which the store stage calls inside the snapshot's own transaction: two reports
+of one series processed at once must not both be its "first value".
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from scrapy.crawler import Crawler
+
+from ..changes import (
+    Observation,
+    SeriesKey,
+    observations_for_snapshot,
+    page_event,
+    plan_figure_events,
+    series_key,
+    substantive_change,
+)
+from ..db import Store, open_db, utcnow
+from ..db.store import Saved
+from ..items import REPORT, PageItem
+from ..spiders.incremental import parse_when
+
+
+class DiffPipeline:
+    def __init__(self, db_path: str | Path, backfill_days: float = 30.0,
+                 crawler: Crawler | None = None) -> None:
+        self.db_path = Path(db_path)
+        self.backfill_days = backfill_days
+        self.crawler = crawler
+        self.store: Store | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DiffPipeline:
+        source = getattr(crawler.spider, "source", None)
+        days = source.crawl.backfill_days if source is not None else 30.0
+        return cls(crawler.settings["RIGHTSWATCH_DB_PATH"], days, crawler)
+
+    def open_spider(self) -> None:
+        self.store = Store(open_db(self.db_path))
+
+    def close_spider(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+    def process_item(self, item: PageItem) -> PageItem:
+        return self.process(item)
+
+    def process(self, item: PageItem) -> PageItem:
+        if item.kind != REPORT:
+            return item
+        doc = item.document
+        published = (doc.published_at if doc is not None else None) or item.published_hint
+        item.backfill = item.first_crawl or self._older_than_backfill(published)
+        if doc is None:
+            return item
+        organisation = item.organisation or item.source_id
+        for fig in item.figures:
+            key = series_key(fig, organisation, published_at=published)
+            if key is not None:
+                fig.update(series_id=key.id, period_key=key.period_key,
+                           organisation=key.organisation)
+        assert self.store is not None, "open_spider() first"
+        previous = self.store.latest_text(item.url)
+        item.substantive_edit = (previous is not None and previous != doc.text
+                                 and substantive_change(previous, doc.text))
+        return item
+
+    def _older_than_backfill(self, published: str | None) -> bool:
+        when = parse_when(published)
+        return when is not None and datetime.now(UTC) - when > timedelta(days=self.backfill_days)
+
+
+def plan_events(store: Store, item: PageItem, saved: Saved) -> list[dict[str, Any]]:
+    """The events of one stored report, complete with ids; call inside the transaction."""
+    if item.kind != REPORT or saved.page_id is None:
+        return []
+    page = store.page_row(saved.page_id) or {}
+    snapshot = store.snapshot_row(saved.snapshot_id)
+    events: list[dict[str, Any]] = []
+    if saved.outcome == "new" and not item.redirected_from:  # a moved page is not news
+        events.append(page_event("report.new", page, snapshot, backfill=item.backfill))
+    elif saved.outcome == "changed" and item.substantive_edit and snapshot is not None:
+        previous = store.previous_snapshot(saved.page_id, snapshot["id"])
+        events.append(page_event("report.edited", page, snapshot, backfill=item.backfill,
+                                 previous=previous))
+    elif saved.outcome == "removed":
+        events.append(page_event("report.removed", page, snapshot, backfill=item.backfill))
+    if saved.outcome in ("new", "changed") and snapshot is not None:
+        events += _figure_events(store, item, snapshot)
+    return [_complete(e, store, item, snapshot) for e in events]
+
+
+def _figure_events(store: Store, item: PageItem, snapshot: dict[str, Any]) -> list[dict]:
+    in_series = [f for f in item.figures if f.get("series_id")]
+    if not in_series:
+        return []
+    new = observations_for_snapshot(in_series, snapshot,
+                                    site_organisation=item.organisation or item.source_id,
+                                    source_id=item.source_id)
+    rows = store.series_rows({o.series.id for o in new}, exclude_snapshot=snapshot["id"])
+    history = {sid: [_observation(r) for r in found] for sid, found in rows.items()}
+    also = store.also_reported(o.series.metric for o in new)
+    return plan_figure_events(new, history, backfill=item.backfill, also_reported=also)
+
+
+def _observation(row: dict[str, Any]) -> Observation:
+    return Observation(figure=row, series=SeriesKey.from_id(row["series_id"]),
+                       snapshot_id=row["snapshot_id"], page_url=row["url"],
+                       source_id=row["source_id"], published_at=row["published_at"],
+                       fetched_at=row["fetched_at"], title=row["title"])
+
+
+def _complete(event: dict[str, Any], store: Store, item: PageItem,
+              snapshot: dict[str, Any] | None) -> dict[str, Any]:
+    """Add what design.md's Event carries beyond the planner's view: ids, source, evidence."""
+    event = dict(event)
+    # Derived from the dedup key, so a replayed event has the same id as the stored one.
+    event["id"] = "evt_" + hashlib.sha256(event["dedup_key"].encode()).hexdigest()[:24]
+    event["created_at"] = utcnow()
+    event["source"] = {"id": item.source_id, "name": store.source_name(item.source_id)}
+    report = dict(event.get("report") or {})
+    if snapshot is not None:
+        report.setdefault("title", snapshot.get("title"))
+        report["sha256"] = snapshot.get("sha256")
+        report["snapshot_id"] = snapshot.get("id")
+    event["report"] = report
+    event["payload_version"] = 1
+    return event
