@@ -360,6 +360,76 @@ def events(ctx: Context, since: str, types: tuple[str, ...], as_json: bool) -> N
         click.echo(f"{event['created_at']}  {describe_event(event)}")
 
 
+# -- alerts ----------------------------------------------------------------------------------
+
+@cli.group()
+def alerts() -> None:
+    """Alert rules, the outbox of deliveries, and sending."""
+
+
+@alerts.command("test")
+@click.argument("rule")
+@pass_ctx
+def alerts_test(ctx: Context, rule: str) -> None:
+    """Send a test message through RULE and report what really happened."""
+    from .alerts import AlertError, test
+
+    try:
+        outcome = test(rule, ctx.config.alerts)
+    except AlertError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(str(outcome))
+    if not outcome.ok:
+        sys.exit(1)
+
+
+@alerts.command("status")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@pass_ctx
+def alerts_status(ctx: Context, as_json: bool) -> None:
+    """Deliveries not yet sent: pending, sending, failed, disabled."""
+    from .alerts import status
+
+    rows = status(ctx.config.database)
+    if as_json:
+        json_lines(rows)
+        return
+    click.echo(table([[r.get("id"), r.get("state") or r.get("status"), r.get("rule"), r.get("channel"),
+                       r.get("attempts"), r.get("next_attempt_at"),
+                       (r.get("last_error") or "")[:60]] for r in rows],
+                     ["delivery", "status", "rule", "channel", "attempts", "next attempt",
+                      "last error"]))
+
+
+@alerts.command("retry")
+@click.argument("ids", nargs=-1)
+@pass_ctx
+def alerts_retry(ctx: Context, ids: tuple[str, ...]) -> None:
+    """Re-queue the deliveries IDS (default: every failed one)."""
+    from .alerts import AlertError, retry
+
+    try:
+        count = retry(ctx.config.database, ids)
+    except AlertError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{count} deliveries re-queued")
+
+
+@alerts.command("dispatch")
+@pass_ctx
+def alerts_dispatch(ctx: Context) -> None:
+    """Send what is due now (the scheduler does this every minute)."""
+    from .alerts.dispatch import Dispatcher
+
+    config = ctx.config
+    report = Dispatcher(config.database, config.alerts,
+                        archive_base_url=config.archive_base_url).run_once()
+    click.echo(f"{report.sent} delivered ({report.messages} messages), {report.retried} to "
+               f"retry, {report.failed} failed, {report.disabled} disabled")
+    for error in report.errors:
+        click.echo(f"  {error}", err=True)
+
+
 def _register_subcommands() -> None:
     from .demo.cli import demo
 

@@ -124,6 +124,8 @@ class Config:
     crawl: CrawlSettings
     sources: tuple[Source, ...]
     extraction_workers: int | None = None
+    alerts: tuple[Any, ...] = ()          # rightswatch.alerts.Rule, one per [[alert]] table
+    archive_base_url: str | None = None   # where alerts link the archived copy of a report
 
     @property
     def user_agent(self) -> str:
@@ -263,6 +265,12 @@ def config_from_dict(raw: Mapping[str, Any], path: Path | None = None) -> Config
     if workers is not None and (not isinstance(workers, int) or workers < 0):
         raise ConfigError(f"{where}: extraction_workers must be a non-negative integer "
                           "(0 = extract inline; leave it out for the default)")
+    from .alerts.rules import parse_rules  # alerts imports ConfigError from here
+
+    alerts = tuple(parse_rules(list(raw.get("alert", [])), source=where))
+    archive_base_url = top.get("archive_base_url")
+    if archive_base_url is not None and not isinstance(archive_base_url, str):
+        raise ConfigError(f"{where}: archive_base_url must be a string")
     return Config(
         path=path,
         database=base / top.get("database", "rightswatch.db"),
@@ -271,4 +279,6 @@ def config_from_dict(raw: Mapping[str, Any], path: Path | None = None) -> Config
         crawl=crawl,
         sources=tuple(sources),
         extraction_workers=workers,
+        alerts=alerts,
+        archive_base_url=archive_base_url,
     )

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .alerts.health import record_health_events
 from .config import Config, ConfigError, load_config
 from .db import Store, open_db, utcnow
 
@@ -111,6 +112,9 @@ def run_crawl(config: Config, source_ids: Sequence[str] = (), *, timeout: float 
         raise
     store = Store(open_db(config.database))
     try:
+        for sid in ids:
+            # A source that keeps failing, or suddenly finds nothing, means monitors are blind.
+            record_health_events(store.db, sid, config.alerts)
         crawls = store.query(
             f"""SELECT * FROM crawls WHERE started_at >= ? AND source_id IN
                 ({",".join("?" * len(ids))}) ORDER BY id""",

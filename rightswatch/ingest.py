@@ -63,7 +63,8 @@ def ingest_file(config: Config, path: str | Path, source_id: str, *, url: str | 
                     organisation=organisation)
     archive = ArchivePipeline(config.archive_dir, config.database,
                               archive=WarcArchive(config.archive_dir, prefix="rightswatch-ingest"))
-    diff, stored = DiffPipeline(config.database, backfill_days), StorePipeline(config.database)
+    diff = DiffPipeline(config.database, backfill_days)
+    stored = StorePipeline(config.database, rules=config.alerts)
     for stage in (archive, diff, stored):
         stage.open_spider()
     try:

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import tomllib
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
@@ -99,12 +100,26 @@ def test_scrapy_crawl_command_from_the_repository_root(demo_config):
 @pytest.mark.slow
 def test_demo_runs_end_to_end(tmp_path: Path):
     proc = subprocess.run(
-        [sys.executable, "-m", "rightswatch.cli", "demo", "--out", str(tmp_path), "--days", "2"],
+        [sys.executable, "-m", "rightswatch.cli", "demo", "--out", str(tmp_path), "--days", "3"],
         capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr
-    assert "== day 2" in proc.stdout and "archive verify" in proc.stdout
+    assert "== day 3" in proc.stdout and "archive verify" in proc.stdout
     assert (tmp_path / "rightswatch.db").exists() and (tmp_path / "rightswatch.toml").exists()
     assert list((tmp_path / "archive").glob("*.warc.gz"))
+    # Day 1 is backfill: nothing alerts. Days 2-3 reach a real SMTP server and a real
+    # webhook receiver, which kept what they got.
+    assert "day 1: 2026-11-02 ==\n" in proc.stdout
+    mails = sorted((tmp_path / "mail").glob("*.eml"))
+    assert len(mails) == 2  # one batched email per day for the Crimea team
+    message = message_from_bytes(mails[0].read_bytes(), policy=policy.default)
+    assert message["To"] == "crimea-team@example.org" and "alerts" in message["Subject"]
+    assert message.get_body(("html",)) is not None and message.get_body(("plain",)) is not None
+    hooks = [json.loads(line) for line in
+             (tmp_path / "webhooks.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert {"received_at", "headers", "body"} <= set(hooks[0])
+    types = {h["headers"]["X-Rightswatch-Event"] for h in hooks}
+    assert {"figure.changed", "report.edited", "report.removed"} <= types
+    assert "signature INVALID" not in proc.stdout
     # The configuration the demo used works with the ordinary commands.
     verified = invoke("--config", str(tmp_path / "rightswatch.toml"), "archive", "verify")
     assert verified.exit_code == 0, verified.output

@@ -1,12 +1,14 @@
-"""Store stage: the item's page, snapshot, figures and events in one transaction."""
+"""Store stage: the item's page, snapshot, figures, events and deliveries in one transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from scrapy.crawler import Crawler
 
-from ..db import Store, open_db
+from ..db import Store, open_db, outbox
 from ..db.store import Fetch, Saved, iso
 from ..items import REPORT, PageItem
 from .diff import plan_events
@@ -50,15 +52,19 @@ def to_fetch(item: PageItem, crawl_id: int | None) -> Fetch:
 
 
 class StorePipeline:
-    def __init__(self, db_path: str | Path, crawler: Crawler | None = None) -> None:
+    def __init__(self, db_path: str | Path, crawler: Crawler | None = None,
+                 rules: Sequence[Any] = ()) -> None:
         self.db_path = Path(db_path)
+        self.rules = list(rules)  # [[alert]] rules: deliveries are queued with each event
         self.store: Store | None = None
         self.crawler = crawler
         self.recorded: list[dict] = []  # events this stage stored (replays excluded)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
-        return cls(crawler.settings["RIGHTSWATCH_DB_PATH"], crawler)
+        config = getattr(crawler.spider, "config", None)
+        return cls(crawler.settings["RIGHTSWATCH_DB_PATH"], crawler,
+                   config.alerts if config is not None else ())
 
     def open_spider(self) -> None:
         self.store = Store(open_db(self.db_path))
@@ -83,6 +89,8 @@ class StorePipeline:
             saved = self.store.save_fetch(to_fetch(item, crawl_id))
             for event in plan_events(self.store, item, saved):
                 if self.store.insert_event(event, page_id=saved.page_id):
+                    # The outbox: deliveries land with their event, or neither does.
+                    outbox.enqueue(self.store.conn, event, self.rules)
                     self.recorded.append(event)
                     if self.crawler is not None:
                         self.crawler.stats.inc_value(f"rightswatch/events/{event['type']}")
