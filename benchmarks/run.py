@@ -13,7 +13,8 @@ once used, keep their meaning:
 - peak_rss_mb               peak resident memory of the crawl's whole process tree
 - extract_html_vs_trafilatura  bare trafilatura time / our extraction time (with metadata)
 - archive_write_mb_per_s    WARC writing (gzip, SHA-256) of 2,000 ~25 KB responses
-- figures_*                 see benchmarks/bench_figures.py (when present)
+- figures_*                 see benchmarks/bench_figures.py
+- series_figures_per_s      series matching + event planning over 100,000 stored figures
 """
 
 from __future__ import annotations
@@ -157,8 +158,6 @@ def bench_components(workdir: Path) -> dict[str, float]:
 
 def bench_figures() -> dict[str, float]:
     path = ROOT / "benchmarks" / "bench_figures.py"
-    if not path.exists():
-        return {}
     spec = importlib.util.spec_from_file_location("bench_figures", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
@@ -175,6 +174,9 @@ def main() -> int:
         results = bench_pipeline(args.pages, Path(tmp))
         results.update(bench_components(Path(tmp)))
     results.update(bench_figures())
+    from rightswatch.changes import bench as series_bench
+
+    results.update(series_bench.run())
     width = max(len(k) for k in results)
     for key, value in results.items():
         print(f"{key.ljust(width)}  {value:12.3f}" if isinstance(value, float)
