@@ -339,6 +339,17 @@ def _record(version: str, headers: list[tuple[str, str]], block: Iterable[bytes]
     return b"".join([("\r\n".join(head) + "\r\n\r\n").encode("utf-8"), *parts, b"\r\n\r\n"])
 
 
+def _common_headers(record_id: str, date: str, url: str, ip_address: str | None,
+                    warc_protocol: str | None) -> list[tuple[str, str]]:
+    """The WARC headers every response or revisit record starts with."""
+    common = [("WARC-Record-ID", record_id), ("WARC-Date", date), ("WARC-Target-URI", url)]
+    if ip_address:
+        common.append(("WARC-IP-Address", _one_line(ip_address)))
+    if warc_protocol:
+        common.append(("WARC-Protocol", warc_protocol))
+    return common
+
+
 def _gzip(data: bytes, level: int) -> bytes:
     compressor = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS | 16)
     return compressor.compress(data) + compressor.flush()
@@ -632,15 +643,7 @@ class WarcArchive:
         phrase = reason if reason is not None else _reason(status)
         pairs = _response_headers(_header_pairs(headers), len(body))
         http_head = _header_block(f"{status_proto} {int(status)} {phrase}".rstrip(), pairs)
-        common = [
-            ("WARC-Record-ID", record_id),
-            ("WARC-Date", date),
-            ("WARC-Target-URI", url),
-        ]
-        if ip_address:
-            common.append(("WARC-IP-Address", _one_line(ip_address)))
-        if warc_protocol:
-            common.append(("WARC-Protocol", warc_protocol))
+        common = _common_headers(record_id, date, url, ip_address, warc_protocol)
 
         if original is None:
             record = _record(
@@ -697,15 +700,7 @@ class WarcArchive:
         status_proto, warc_protocol = _protocol(protocol)
         pairs = _response_headers(_header_pairs(headers), None)
         http_head = _header_block(f"{status_proto} 304 Not Modified", pairs)
-        common = [
-            ("WARC-Record-ID", record_id),
-            ("WARC-Date", date),
-            ("WARC-Target-URI", url),
-        ]
-        if ip_address:
-            common.append(("WARC-IP-Address", _one_line(ip_address)))
-        if warc_protocol:
-            common.append(("WARC-Protocol", warc_protocol))
+        common = _common_headers(record_id, date, url, ip_address, warc_protocol)
         original = Original(original.uri, original.date, sha, original.record_id)
         record = self._revisit_record(common, http_head, original, not_modified=True)
         request = self._request_record(url, "GET", request_headers, record_id, date)

@@ -120,8 +120,12 @@ def test_demo_runs_end_to_end(tmp_path: Path):
     types = {h["headers"]["X-Rightswatch-Event"] for h in hooks}
     assert {"figure.changed", "report.edited", "report.removed"} <= types
     assert "signature INVALID" not in proc.stdout
-    # The configuration the demo used works with the ordinary commands.
-    verified = invoke("--config", str(tmp_path / "rightswatch.toml"), "archive", "verify")
+    # The configuration the demo used works with the ordinary commands, given the secret it
+    # left in demo.env (never in the configuration itself).
+    name, secret = (tmp_path / "demo.env").read_text(encoding="utf-8").strip().split("=", 1)
+    assert secret not in (tmp_path / "rightswatch.toml").read_text(encoding="utf-8")
+    verified = CliRunner(env={name: secret}).invoke(
+        cli, ["--config", str(tmp_path / "rightswatch.toml"), "archive", "verify"])
     assert verified.exit_code == 0, verified.output
 
 

@@ -80,8 +80,9 @@ def day_summary(events: list[dict], base_url: str) -> dict:
     reports in: every report event, and the net change of every series (its value before
     the day, 0 if it is new, and after)."""
     live = [e for e in events if not e.get("backfill")]
-    reports = sorted([e["type"], e["source"]["id"], e["report"]["url"].removeprefix(base_url)]
-                     for e in live if not e.get("figure"))
+    reports = sorted([e["type"], e["source"]["id"],
+                      (e.get("report") or {}).get("url", "").removeprefix(base_url)]
+                     for e in live if not e.get("figure"))  # source.* events have no report
     net: dict[str, list] = {}
     for e in live:  # in the order they were recorded
         fig = e.get("figure")

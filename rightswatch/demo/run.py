@@ -69,6 +69,10 @@ def run_demo(out_dir: str | Path, days: int = MAX_DAY, *, quiet: bool = False) -
     _fresh(out)
     say = (lambda *a, **k: None) if quiet else click.echo
     os.environ.setdefault(SECRET_VARIABLE, secrets.token_hex(16))
+    # The configuration names the secret, never holds it; keep it beside the results so the
+    # printed commands work on them later.
+    (out / "demo.env").write_text(f"{SECRET_VARIABLE}={os.environ[SECRET_VARIABLE]}\n",
+                                  encoding="utf-8")
     smtp = SmtpServer(out_dir=out / "mail").start()
     hooks = Receiver(os.environ[SECRET_VARIABLE], log_path=out / "webhooks.jsonl").start()
     try:
@@ -130,7 +134,9 @@ def _where(config: Config, out: Path) -> str:
         f"emails        {out / 'mail'}/ ({len(list((out / 'mail').glob('*.eml')))} .eml files)",
         f"webhooks      {out / 'webhooks.jsonl'} (one line per request received)",
         "",
-        "look around:",
+        "look around (the webhook rule's secret is in demo.env, as it would be in a real",
+        "deployment's environment):",
+        f"  export $(cat {out / 'demo.env'})",
         f"  rightswatch --config {cfg} sources",
         f"  rightswatch --config {cfg} archive verify",
         f"  rightswatch --config {cfg} events --since 1d",

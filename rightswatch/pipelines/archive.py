@@ -9,8 +9,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from ..archive import ArchiveError, Original, WarcArchive, payload_sha256
-from ..db import Store, open_db
 from ..items import PageItem
+from .base import DatabaseStage
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ def raw(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
     return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
 
 
-class ArchivePipeline:
+class ArchivePipeline(DatabaseStage):
     """Writes each PageItem as WARC request/response records; identical payloads as revisits.
 
     A payload already in the archive (same SHA-256, this crawl or an earlier one) is written
@@ -33,7 +33,6 @@ class ArchivePipeline:
         self.db_path = Path(db_path)
         self.prefix = prefix
         self.archive = archive  # injected (tests, ingest) or opened in open_spider
-        self.store: Store | None = None
         self.originals: dict[str, Original] = {}
         self.crawler: Crawler | None = None
 
@@ -51,13 +50,12 @@ class ArchivePipeline:
         if self.archive is None:
             self.archive = WarcArchive(self.directory, prefix=self.prefix)
         self.archive.open()
-        self.store = Store(open_db(self.db_path))
+        super().open_spider()
 
     def close_spider(self) -> None:
         if self.archive is not None:
             self.archive.close()
-        if self.store is not None:
-            self.store.close()
+        super().close_spider()
 
     def process_item(self, item: PageItem) -> PageItem:
         return self.process(item)

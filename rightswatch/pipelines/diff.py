@@ -26,13 +26,14 @@ from ..changes import (
     series_key,
     substantive_change,
 )
-from ..db import Store, open_db, utcnow
+from ..db import Store, utcnow
 from ..db.store import Saved
 from ..items import REPORT, PageItem
 from ..spiders.incremental import parse_when
+from .base import DatabaseStage
 
 
-class DiffPipeline:
+class DiffPipeline(DatabaseStage):
     def __init__(self, db_path: str | Path, backfill_days: float = 30.0,
                  crawler: Crawler | None = None) -> None:
         self.db_path = Path(db_path)
@@ -45,13 +46,6 @@ class DiffPipeline:
         source = getattr(crawler.spider, "source", None)
         days = source.crawl.backfill_days if source is not None else 30.0
         return cls(crawler.settings["RIGHTSWATCH_DB_PATH"], days, crawler)
-
-    def open_spider(self) -> None:
-        self.store = Store(open_db(self.db_path))
-
-    def close_spider(self) -> None:
-        if self.store is not None:
-            self.store.close()
 
     def process_item(self, item: PageItem) -> PageItem:
         return self.process(item)

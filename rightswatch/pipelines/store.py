@@ -8,9 +8,10 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
-from ..db import Store, open_db, outbox
+from ..db import Store, outbox
 from ..db.store import Fetch, Saved, iso
 from ..items import REPORT, PageItem
+from .base import DatabaseStage
 from .diff import plan_events
 
 
@@ -51,7 +52,7 @@ def to_fetch(item: PageItem, crawl_id: int | None) -> Fetch:
     )
 
 
-class StorePipeline:
+class StorePipeline(DatabaseStage):
     def __init__(self, db_path: str | Path, crawler: Crawler | None = None,
                  rules: Sequence[Any] = ()) -> None:
         self.db_path = Path(db_path)
@@ -65,13 +66,6 @@ class StorePipeline:
         config = getattr(crawler.spider, "config", None)
         return cls(crawler.settings["RIGHTSWATCH_DB_PATH"], crawler,
                    config.alerts if config is not None else ())
-
-    def open_spider(self) -> None:
-        self.store = Store(open_db(self.db_path))
-
-    def close_spider(self) -> None:
-        if self.store is not None:
-            self.store.close()
 
     def process_item(self, item: PageItem) -> PageItem:
         crawl_id = getattr(self.crawler.spider, "crawl_id", None) if self.crawler else None
