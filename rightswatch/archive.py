@@ -449,14 +449,22 @@ class WarcArchive:
         return self._path.name if self._path else None
 
     def _start_file(self) -> None:
-        self._serial += 1
         stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
-        name = f"{self.prefix}-{stamp}-{os.getpid()}-{self._serial:05d}.warc.gz"
-        path = self.directory / name
-        try:
-            handle = self._opener(path)
-        except OSError as exc:
-            raise ArchiveError(f"cannot create WARC file {path}: {exc}") from exc
+        for _ in range(1000):
+            self._serial += 1
+            name = f"{self.prefix}-{stamp}-{os.getpid()}-{self._serial:05d}.warc.gz"
+            path = self.directory / name
+            try:
+                handle = self._opener(path)
+                break
+            except FileExistsError:
+                # Another archive of this process opened a file in the same millisecond:
+                # files are never overwritten, so take the next serial number.
+                continue
+            except OSError as exc:
+                raise ArchiveError(f"cannot create WARC file {path}: {exc}") from exc
+        else:
+            raise ArchiveError(f"cannot find a free WARC file name in {self.directory}")
         self._file, self._path, self._size, self._records_in_file = handle, path, 0, 0
         self.files.append(name)
         self._warcinfo_id = _record_id()

@@ -595,3 +595,15 @@ def test_two_thousand_pages_all_read_back(tmp_path: Path) -> None:
             url, body = pages[i % 200]
             written.append(arc.write_response(f"{url}?n={i}", 200, headers, body + str(i).encode()))
     assert verify(tmp_path, ((r.offset, r.filename, r.offset, r.sha256) for r in written)) == []
+
+
+def test_archives_opened_in_the_same_millisecond_never_share_a_file(tmp_path: Path) -> None:
+    """Ingest and crawl stages can open archives back to back in one process."""
+    archives = [WarcArchive(tmp_path) for _ in range(20)]
+    for archive in archives:
+        archive.open()
+    names = [archive.current_filename for archive in archives]
+    for archive in archives:
+        archive.close()
+    assert len(set(names)) == len(names)
+    assert len(list(tmp_path.glob("*.warc.gz"))) == 20
