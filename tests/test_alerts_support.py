@@ -153,7 +153,7 @@ class Receiver(_Receiver):
 
 def webhook_rule(url: str, name: str = "hook", **extra: Any) -> dict[str, Any]:
     return {"name": name, "channel": "webhook", "url": url, "secret": "${HOOK_SECRET}",
-            "timeout": 2, **extra}
+            "timeout": 10, **extra}  # loopback under a loaded CI: ample
 
 
 def email_rule(smtp_url: str, name: str = "mail", **extra: Any) -> dict[str, Any]:
