@@ -144,6 +144,7 @@ def _initial(db: Database) -> None:
         );
         CREATE INDEX figures_snapshot ON figures(snapshot_id);
         CREATE INDEX figures_series_id ON figures(series_id);
+        CREATE INDEX figures_topic ON figures(metric, region, period_key, organisation);
         CREATE INDEX figures_series ON figures(metric, region);
         CREATE TABLE events (
             id TEXT PRIMARY KEY,

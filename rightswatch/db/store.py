@@ -348,38 +348,50 @@ class Store:
                            ON s.id = p.latest_snapshot_id WHERE p.url = ?""", [url])
         return row["text"] if row else None
 
-    def series_rows(self, series_ids: Iterable[str], *, exclude_snapshot: int | None = None
-                    ) -> dict[str, list[dict[str, Any]]]:
-        """Every stored figure of these series, with the snapshot facts that order them."""
+    def series_rows(self, series_ids: Iterable[str], *, exclude_snapshot: int | None = None,
+                    newest: int | None = None) -> dict[str, list[dict[str, Any]]]:
+        """Stored figures of these series, with the snapshot facts that order them.
+
+        With *newest*, only the figures of each series' newest snapshots: deciding whether a
+        report changes a series needs its latest word, not the whole history, and a long
+        series must not make every new report slower to store.
+        """
         ids = list(dict.fromkeys(series_ids))
         found: dict[str, list[dict[str, Any]]] = {sid: [] for sid in ids}
-        if not ids:
-            return found
-        rows = self.query(
-            f"""SELECT {", ".join("f." + c for c in _FIGURE_COLUMNS)}, f.snapshot_id,
-                       s.url, s.source_id, s.published_at, s.fetched_at, s.title
-                FROM figures f JOIN snapshots s ON s.id = f.snapshot_id
-                WHERE f.series_id IN ({",".join("?" * len(ids))}) AND f.snapshot_id != ?""",
-            [*ids, -1 if exclude_snapshot is None else exclude_snapshot],
-        )
-        for row in rows:
-            found[row["series_id"]].append(row)
+        exclude = -1 if exclude_snapshot is None else exclude_snapshot
+        columns = f"""{", ".join("f." + c for c in _FIGURE_COLUMNS)}, f.snapshot_id,
+                      s.url, s.source_id, s.published_at, s.fetched_at, s.title"""
+        for sid in ids:
+            limit = ""
+            if newest is not None:
+                limit = f"""AND f.snapshot_id IN (
+                    SELECT s2.id FROM figures f2 JOIN snapshots s2 ON s2.id = f2.snapshot_id
+                    WHERE f2.series_id = :sid AND f2.snapshot_id != :exclude
+                    ORDER BY COALESCE(s2.published_at, s2.fetched_at) DESC, s2.url DESC,
+                             s2.id DESC LIMIT {int(newest)})"""
+            found[sid] = self.query(
+                f"""SELECT {columns} FROM figures f JOIN snapshots s ON s.id = f.snapshot_id
+                    WHERE f.series_id = :sid AND f.snapshot_id != :exclude {limit}""",
+                {"sid": sid, "exclude": exclude},
+            )
         return found
 
-    def also_reported(self, metrics: Iterable[str]) -> dict[tuple[str, str, str], list[str]]:
-        """(metric, region, period key) -> organisations that keep a series of it."""
+    def also_reported(self, topics: Iterable[tuple[str, str | None, str]]
+                      ) -> dict[tuple[str, str, str], list[str]]:
+        """(metric, region or '-', period key) -> organisations that keep a series of it.
+
+        One indexed lookup per topic (figures_topic), whatever the size of the database.
+        """
         found: dict[tuple[str, str, str], list[str]] = {}
-        wanted = list(dict.fromkeys(metrics))
-        if not wanted:
-            return found
-        for row in self.query(
-            f"""SELECT DISTINCT metric, COALESCE(region, '-') AS region, period_key, organisation
-                FROM figures WHERE series_id IS NOT NULL
-                AND metric IN ({",".join("?" * len(wanted))}) ORDER BY organisation""",
-            wanted,
-        ):
-            key = (row["metric"], row["region"], row["period_key"])
-            found.setdefault(key, []).append(row["organisation"])
+        for metric, region, period_key in dict.fromkeys(topics):
+            region = None if region in (None, "-") else region
+            rows = self.query(
+                """SELECT DISTINCT organisation FROM figures
+                   WHERE metric = ? AND region IS ? AND period_key = ?
+                   AND organisation IS NOT NULL ORDER BY organisation""",
+                [metric, region, period_key])
+            if rows:
+                found[(metric, region or "-", period_key)] = [r["organisation"] for r in rows]
         return found
 
     def source_name(self, source_id: str) -> str:

@@ -75,6 +75,11 @@ class DiffPipeline(DatabaseStage):
         return when is not None and datetime.now(UTC) - when > timedelta(days=self.backfill_days)
 
 
+# How much of a series' history planning reads: its latest word, with room for reports
+# published at the same moment.
+HISTORY_SNAPSHOTS = 5
+
+
 def plan_events(store: Store, item: PageItem, saved: Saved) -> list[dict[str, Any]]:
     """The events of one stored report, complete with ids; call inside the transaction."""
     if item.kind != REPORT or saved.page_id is None:
@@ -102,9 +107,11 @@ def _figure_events(store: Store, item: PageItem, snapshot: dict[str, Any]) -> li
     new = observations_for_snapshot(in_series, snapshot,
                                     site_organisation=item.organisation or item.source_id,
                                     source_id=item.source_id)
-    rows = store.series_rows({o.series.id for o in new}, exclude_snapshot=snapshot["id"])
+    rows = store.series_rows({o.series.id for o in new}, exclude_snapshot=snapshot["id"],
+                             newest=HISTORY_SNAPSHOTS)
     history = {sid: [_observation(r) for r in found] for sid, found in rows.items()}
-    also = store.also_reported(o.series.metric for o in new)
+    also = store.also_reported((o.series.metric, o.series.region, o.series.period_key)
+                               for o in new)
     return plan_figure_events(new, history, backfill=item.backfill, also_reported=also)
 
 
