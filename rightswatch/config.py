@@ -49,6 +49,9 @@ class CrawlSettings:
     # Reports older than this when first seen, and everything on a source's first crawl, are
     # history (backfill): stored, never alerted.
     backfill_days: float = 30.0
+    # A known report that cannot be fetched (errors other than 404/410) this many crawls in
+    # a row is taken as removed from the site.
+    removed_after_failures: int = 3
     concurrency_per_domain: int = 2
     download_delay: float = 1.0
     autothrottle: bool = True

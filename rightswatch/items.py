@@ -28,6 +28,7 @@ class PageItem:
     redirected_from: tuple[str, ...] = ()
     published_hint: str | None = None
     previous_sha256: str | None = None   # payload hash of the last fetch, for short-circuits
+    failure: str | None = None           # status 0: the page could not be fetched, and why
     first_crawl: bool = False            # the source was never crawled successfully before
     organisation: str | None = None      # who publishes the site (series of unattributed figures)
     # Filled by the stages:

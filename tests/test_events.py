@@ -152,3 +152,38 @@ def test_an_unknown_source_becomes_a_manual_source(config, tmp_path):
     finally:
         store.close()
     assert kind == "manual"
+
+
+def test_a_report_gone_for_several_crawls_is_removed(config, tmp_path):
+    """Errors other than 404/410, crawl after crawl, also mean the report is gone."""
+    from datetime import UTC, datetime
+
+    from rightswatch.items import REPORT, PageItem
+    from rightswatch.pipelines.diff import DiffPipeline
+    from rightswatch.pipelines.store import StorePipeline
+
+    ingest(config, tmp_path, "2026-10-01")
+    url = "https://crimeahrg.org/en/report-2026-10-01/"
+    diff, stored = DiffPipeline(config.database), StorePipeline(config.database, removed_after=2)
+    diff.open_spider()
+    stored.open_spider()
+    try:
+        outcomes = []
+        for _ in range(2):
+            item = PageItem(url=url, source_id="chrg", status=0, headers=[], body=b"",
+                            fetched_at=datetime.now(UTC), kind=REPORT,
+                            failure="HTTP 500 from the site after 2 retries")
+            outcomes.append(stored.process(diff.process(item)).outcome)
+    finally:
+        diff.close_spider()
+        stored.close_spider()
+    assert outcomes == ["failed", "removed"]
+    assert [e["type"] for e in stored.recorded] == ["report.removed"]
+    assert stored.recorded[0]["report"]["url"] == url
+
+
+def test_a_report_seen_at_a_new_address_is_not_news(config, tmp_path):
+    ingest(config, tmp_path, "2026-10-01")
+    moved = ingest_file(config, write(tmp_path, "2026-10-01"), "chrg", published="2026-10-01",
+                        url="https://crimeahrg.org/en/report-2026-10-01-moved/")
+    assert moved.outcome == "new" and moved.events == []

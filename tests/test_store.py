@@ -105,3 +105,28 @@ def test_crawl_records(store):
     last = store.last_crawls()["chrg"]
     assert (last["status"], last["pages_new"], last["articles_found"]) == ("ok", 3, 5)
     assert store.crawl_errors(crawl_id)[0]["kind"] == "http"
+
+
+def test_a_report_failing_crawl_after_crawl_is_removed(store):
+    store.save_fetch(fetch())
+    failed = fetch(status=0, sha256=None, text=None, removed_after=3)
+    assert store.save_fetch(failed).outcome == "failed"
+    assert store.save_fetch(failed).outcome == "failed"
+    # A successful fetch in between starts the count again.
+    assert store.save_fetch(fetch(fetched_at="2026-11-04T10:00:00Z")).outcome == "unchanged"
+    outcomes = [store.save_fetch(failed).outcome for _ in range(3)]
+    assert outcomes == ["failed", "failed", "removed"]
+    page = store.query("SELECT status, missing_crawls, removed_at FROM pages")[0]
+    assert page["status"] == "removed" and page["missing_crawls"] == 3 and page["removed_at"]
+    # Once removed, further failures change nothing.
+    assert store.save_fetch(failed).outcome == "failed"
+    assert store.save_fetch(fetch(status=0, url=URL + "never-seen")).outcome == "failed"
+
+
+def test_the_same_payload_at_a_new_address_is_not_a_new_report(store):
+    store.save_fetch(fetch())
+    # The new URL of a moved page, fetched before the old one's redirect was followed.
+    moved = store.save_fetch(fetch(url=URL.replace("report", "report-moved")))
+    assert moved.outcome == "new" and moved.duplicate_of == URL
+    other = store.save_fetch(fetch(url=URL + "other", sha256="e" * 64, text="Other."))
+    assert other.duplicate_of is None

@@ -62,6 +62,7 @@ def _initial(db: Database) -> None:
             missing_crawls INTEGER NOT NULL DEFAULT 0
         );
         CREATE INDEX pages_source ON pages(source_id, kind);
+        CREATE INDEX pages_payload ON pages(source_id, latest_sha256);
         CREATE TABLE crawls (
             id INTEGER PRIMARY KEY,
             source_id TEXT NOT NULL REFERENCES sources(id),

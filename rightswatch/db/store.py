@@ -82,6 +82,7 @@ class Fetch:
     redirected_from: tuple[str, ...] = ()
     crawl_id: int | None = None
     figures: tuple[dict[str, Any], ...] = ()
+    removed_after: int = 3        # failed fetches in a row after which a report is removed
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,9 @@ class Saved:
     outcome: str
     page_id: int | None
     snapshot_id: int | None
+    # For a new page: another report of the source with the very same payload (a move seen
+    # before its redirect, a short link), so the "new" page is not a new report.
+    duplicate_of: str | None = None
 
 
 class Store:
@@ -240,18 +244,27 @@ class Store:
             for old_url in f.redirected_from:
                 self._mark_moved(f, old_url)
             page = self._one("SELECT * FROM pages WHERE url = ?", [f.url])
+            if f.status == 0:
+                return self._fetch_failed(f, page)
             if f.status in (404, 410):
                 return self._mark_removed(f, page)
             if f.status == 304:
                 if page is None:
                     return Saved("failed", None, None)
                 self.conn.execute(
-                    """UPDATE pages SET last_fetched_at = ?, http_status = 304, status = 'active'
-                       WHERE id = ?""",
+                    """UPDATE pages SET last_fetched_at = ?, http_status = 304, status = 'active',
+                           missing_crawls = 0 WHERE id = ?""",
                     [f.fetched_at, page["id"]],
                 )
                 return Saved("unchanged", page["id"], page["latest_snapshot_id"])
+            duplicate_of = None
             if page is None:
+                if f.kind == "report" and f.sha256:
+                    same = self._one(
+                        """SELECT url FROM pages WHERE source_id = ? AND latest_sha256 = ?
+                           AND kind = 'report' AND url != ? LIMIT 1""",
+                        [f.source_id, f.sha256, f.url])
+                    duplicate_of = same["url"] if same else None
                 page_id = self._insert_page(f)
                 outcome = "new"
             else:
@@ -265,7 +278,7 @@ class Store:
                 self._insert_figures(f, page_id, snapshot_id)
             self.conn.execute(
                 """UPDATE pages SET last_fetched_at = :at, http_status = :status,
-                       status = 'active', removed_at = NULL, etag = :etag,
+                       status = 'active', removed_at = NULL, missing_crawls = 0, etag = :etag,
                        last_modified = :lm, latest_sha256 = :sha,
                        latest_snapshot_id = :snap,
                        last_changed_at = CASE WHEN :changed THEN :at ELSE last_changed_at END,
@@ -277,7 +290,7 @@ class Store:
                  "sha": f.sha256, "snap": snapshot_id, "changed": outcome != "unchanged",
                  "title": f.title, "published": f.published_at, "lang": f.lang, "id": page_id},
             )
-            return Saved(outcome, page_id, snapshot_id)
+            return Saved(outcome, page_id, snapshot_id, duplicate_of)
 
     def _same_content(self, page: Mapping[str, Any], f: Fetch) -> bool:
         """Unchanged when the bytes are identical, or (for reports) when the extracted text is.
@@ -443,6 +456,22 @@ class Store:
                 WHERE {" AND ".join(clauses)}""",
             params,
         )
+
+    def _fetch_failed(self, f: Fetch, page: Mapping[str, Any] | None) -> Saved:
+        """A known report could not be fetched: one more crawl in a row it is missing."""
+        if page is None or page["status"] != "active":
+            return Saved("failed", page["id"] if page else None, None)
+        missing = page["missing_crawls"] + 1
+        if missing < f.removed_after:
+            self.conn.execute("UPDATE pages SET missing_crawls = ? WHERE id = ?",
+                              [missing, page["id"]])
+            return Saved("failed", page["id"], page["latest_snapshot_id"])
+        self.conn.execute(
+            """UPDATE pages SET status = 'removed', removed_at = ?, missing_crawls = ?
+               WHERE id = ?""",
+            [f.fetched_at, missing, page["id"]],
+        )
+        return Saved("removed", page["id"], page["latest_snapshot_id"])
 
     def _mark_removed(self, f: Fetch, page: Mapping[str, Any] | None) -> Saved:
         if page is None:

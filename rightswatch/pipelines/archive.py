@@ -62,6 +62,8 @@ class ArchivePipeline(DatabaseStage):
 
     def process(self, item: PageItem) -> PageItem:
         assert self.archive is not None, "open_spider() first"
+        if item.status == 0:  # no response came back: nothing to keep
+            return item
         try:
             headers, request_headers = raw(item.headers), raw(item.request_headers)
             if item.status == 304:

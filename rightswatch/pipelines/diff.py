@@ -87,7 +87,8 @@ def plan_events(store: Store, item: PageItem, saved: Saved) -> list[dict[str, An
     page = store.page_row(saved.page_id) or {}
     snapshot = store.snapshot_row(saved.snapshot_id)
     events: list[dict[str, Any]] = []
-    if saved.outcome == "new" and not item.redirected_from:  # a moved page is not news
+    moved = item.redirected_from or saved.duplicate_of  # a report at a new address
+    if saved.outcome == "new" and not moved:
         events.append(page_event("report.new", page, snapshot, backfill=item.backfill))
     elif saved.outcome == "changed" and item.substantive_edit and snapshot is not None:
         previous = store.previous_snapshot(saved.page_id, snapshot["id"])

@@ -20,7 +20,7 @@ def header(item: PageItem, name: str) -> str | None:
     return next((v for k, v in item.headers if k.lower() == name), None)
 
 
-def to_fetch(item: PageItem, crawl_id: int | None) -> Fetch:
+def to_fetch(item: PageItem, crawl_id: int | None, removed_after: int = 3) -> Fetch:
     doc = item.document
     record = item.archive
     return Fetch(
@@ -49,14 +49,16 @@ def to_fetch(item: PageItem, crawl_id: int | None) -> Fetch:
         redirected_from=item.redirected_from,
         crawl_id=crawl_id,
         figures=tuple(item.figures),
+        removed_after=removed_after,
     )
 
 
 class StorePipeline(DatabaseStage):
     def __init__(self, db_path: str | Path, crawler: Crawler | None = None,
-                 rules: Sequence[Any] = ()) -> None:
+                 rules: Sequence[Any] = (), removed_after: int = 3) -> None:
         self.db_path = Path(db_path)
         self.rules = list(rules)  # [[alert]] rules: deliveries are queued with each event
+        self.removed_after = removed_after
         self.store: Store | None = None
         self.crawler = crawler
         self.recorded: list[dict] = []  # events this stage stored (replays excluded)
@@ -64,13 +66,17 @@ class StorePipeline(DatabaseStage):
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         config = getattr(crawler.spider, "config", None)
+        source = getattr(crawler.spider, "source", None)
         return cls(crawler.settings["RIGHTSWATCH_DB_PATH"], crawler,
-                   config.alerts if config is not None else ())
+                   config.alerts if config is not None else (),
+                   source.crawl.removed_after_failures if source is not None else 3)
 
     def process_item(self, item: PageItem) -> PageItem:
         crawl_id = getattr(self.crawler.spider, "crawl_id", None) if self.crawler else None
         saved = self.process(item, crawl_id)
-        if self.crawler is not None and item.kind == REPORT:
+        # A fetch failure is already counted by the crawl record when it happens.
+        if self.crawler is not None and item.kind == REPORT and (
+                item.status != 0 or saved.outcome == "removed"):
             self.crawler.stats.inc_value(f"rightswatch/pages/{saved.outcome}")
             if item.redirected_from:
                 self.crawler.stats.inc_value("rightswatch/pages/moved")
@@ -80,7 +86,7 @@ class StorePipeline(DatabaseStage):
         """Page, snapshot, figures and their events: one transaction, all or nothing."""
         assert self.store is not None, "open_spider() first"
         with self.store.transaction():
-            saved = self.store.save_fetch(to_fetch(item, crawl_id))
+            saved = self.store.save_fetch(to_fetch(item, crawl_id, self.removed_after))
             for event in plan_events(self.store, item, saved):
                 if self.store.insert_event(event, page_id=saved.page_id):
                     # The outbox: deliveries land with their event, or neither does.

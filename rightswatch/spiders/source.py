@@ -346,7 +346,7 @@ class SourceSpider(scrapy.Spider):
 
     # -- failures ----------------------------------------------------------------------------
 
-    def on_error(self, failure: Failure) -> None:
+    def on_error(self, failure: Failure) -> Iterator[PageItem]:
         request = failure.request  # type: ignore[attr-defined]
         kind, message = describe_failure(failure)
         if request.meta.get("discovery"):
@@ -357,6 +357,13 @@ class SourceSpider(scrapy.Spider):
         if kind == "offsite":
             return
         self._fail(request.url, kind, message)
+        if request.meta.get("kind") == REPORT and request.url in self.known:
+            # A report we had that cannot be fetched any more: the store counts the crawls
+            # in a row this happens, and after enough of them the report is gone.
+            yield PageItem(url=request.url, source_id=self.source.id, status=0, headers=[],
+                           body=b"", fetched_at=datetime.now(UTC), kind=REPORT,
+                           failure=message, first_crawl=self.first_crawl,
+                           organisation=self.source.organisation or self.source.name)
 
     def _fail(self, url: str, kind: str, message: str) -> None:
         self.crawler.stats.inc_value(f"rightswatch/errors/{kind}")
