@@ -122,6 +122,10 @@ def _where(config: Config, out: Path) -> str:
     warcs = sorted(Path(config.archive_dir).glob("*.warc.gz"))
     size = sum(p.stat().st_size for p in warcs)
     cfg = config.path
+    # After `make demo` the command is in .venv/bin, not on PATH: print one that works.
+    here = Path(sys.executable).parent / "rightswatch"
+    rw = "rightswatch" if shutil.which("rightswatch") == str(here) or not here.exists() \
+        else os.path.relpath(here)
     lines = [
         "",
         click.style("== results ==", bold=True),
@@ -137,10 +141,10 @@ def _where(config: Config, out: Path) -> str:
         "look around (the webhook rule's secret is in demo.env, as it would be in a real",
         "deployment's environment):",
         f"  export $(cat {out / 'demo.env'})",
-        f"  rightswatch --config {cfg} sources",
-        f"  rightswatch --config {cfg} archive verify",
-        f"  rightswatch --config {cfg} events --since 1d",
-        f"  rightswatch --config {cfg} series --metric criminal_cases --region crimea",
+        f"  {rw} --config {cfg} sources",
+        f"  {rw} --config {cfg} archive verify",
+        f"  {rw} --config {cfg} events --since 1d",
+        f"  {rw} --config {cfg} series --metric criminal_cases --region crimea",
         f"  sqlite3 {config.database} 'SELECT url, title FROM snapshots LIMIT 5'",
     ]
     return "\n".join(lines)
