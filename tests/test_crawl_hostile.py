@@ -152,3 +152,14 @@ def test_a_page_budget_stops_a_crawl_cleanly(tmp_path):
     assert len(fetched) <= 6
     assert "budget" in crawl["error"]
     assert crawl["finished_at"] is not None
+
+
+def test_a_sitemap_index_cannot_outrun_the_budget(tmp_path):
+    """Child sitemaps spend the page budget like every other request after the start URLs."""
+    with DemoServer(day=1) as server:
+        path = tmp_path / "rightswatch.toml"
+        path.write_text(demo_config_toml(server.base_url, max_pages=2), encoding="utf-8")
+        run = run_crawl(load_config(path), ["zmina"], quiet=True, timeout=120)
+        fetched = {r.path for r in server.requests} - {"/robots.txt"}
+    assert len(fetched) <= 2, fetched
+    assert "budget" in run.crawls[0]["error"]

@@ -47,10 +47,10 @@ from ..config import Config, ConfigError, Source, load_config
 from ..db import PageState, Store, open_db
 from ..items import FEED, LISTING, REPORT, SITEMAP, PageItem
 from ..signals import page_failed
-from .incremental import NEW, SKIP, conditional_headers, fetch_decision
+from .incremental import MODIFIED, NEW, RECHECK, SKIP, conditional_headers, fetch_decision
 
 # Discovery documents first, so that the report queue fills early; re-checks last.
-PRIORITY = {FEED: 30, SITEMAP: 30, LISTING: 20, NEW: 10, "modified": 5, "recheck": 0}
+PRIORITY = {FEED: 30, SITEMAP: 30, LISTING: 20, NEW: 10, MODIFIED: 5, RECHECK: 0}
 
 
 class SourceSpider(scrapy.Spider):
@@ -120,12 +120,11 @@ class SourceSpider(scrapy.Spider):
             self.first_crawl = not store.has_completed_crawl(self.source.id)
         finally:
             store.close()
-        for url in self.source.feed_urls:
-            yield self._discovery_request(url, FEED, self.parse_feed)
-        for url in self.source.sitemap_urls:
-            yield self._discovery_request(url, SITEMAP, self.parse_sitemap)
-        for url in self.source.listing_urls:
-            yield self._discovery_request(url, LISTING, self.parse_listing)
+        for urls, kind, callback in ((self.source.feed_urls, FEED, self.parse_feed),
+                                     (self.source.sitemap_urls, SITEMAP, self.parse_sitemap),
+                                     (self.source.listing_urls, LISTING, self.parse_listing)):
+            for url in urls:
+                yield self._discovery_request(url, kind, callback)
         # Reports inside their re-check window are fetched even when no listing shows them
         # any more: that is how a silent edit or a removal far down an archive is noticed.
         now = datetime.now(UTC)
@@ -151,8 +150,11 @@ class SourceSpider(scrapy.Spider):
         return True
 
     def _discovery_request(self, url: str, kind: str, callback: Any,
-                           depth: int = 0) -> scrapy.Request:
-        self._count()
+                           depth: int = 0) -> scrapy.Request | None:
+        """A feed, sitemap or listing request; beyond the start URLs it spends the budget,
+        so neither a sitemap index nor a pagination trap can outrun it."""
+        if not self._count() and depth > 0:
+            return None
         return scrapy.Request(
             url, callback=callback, errback=self.on_error, priority=PRIORITY[kind],
             headers=conditional_headers(self.known.get(url)), dont_filter=depth == 0,
@@ -273,7 +275,7 @@ class SourceSpider(scrapy.Spider):
         if response.url.endswith("/robots.txt"):
             for url in sitemap_urls_from_robots(response.text, base_url=response.url):
                 if self.source.in_scope(url):
-                    yield self._discovery_request(url, SITEMAP, self.parse_sitemap, depth + 1)
+                    yield from self._follow(url, SITEMAP, self.parse_sitemap, depth + 1)
             return
         body = response.body
         if body[:2] == b"\x1f\x8b":
@@ -290,7 +292,7 @@ class SourceSpider(scrapy.Spider):
             url = response.urljoin(loc)
             if sitemap.type == "sitemapindex":
                 if depth < self.source.crawl.max_listing_pages and self.source.in_scope(url):
-                    yield self._discovery_request(url, SITEMAP, self.parse_sitemap, depth + 1)
+                    yield from self._follow(url, SITEMAP, self.parse_sitemap, depth + 1)
             elif not self.source.article_url_pattern or self.source.is_article(url):
                 lastmod = entry.get("lastmod")
                 yield from self._consider(url, published=None, lastmod=lastmod)
@@ -308,11 +310,13 @@ class SourceSpider(scrapy.Spider):
         if depth + 1 >= self.source.crawl.max_listing_pages:
             return
         for url in self._pagination_links(response):
-            if self.source.in_scope(url) and self._count():
-                yield response.request.replace(  # type: ignore[union-attr]
-                    url=url, dont_filter=False, headers={},
-                    meta={"kind": LISTING, "discovery": True, "listing_depth": depth + 1},
-                )
+            if self.source.in_scope(url):
+                yield from self._follow(url, LISTING, self.parse_listing, depth + 1)
+
+    def _follow(self, url: str, kind: str, callback: Any, depth: int) -> Iterator[Any]:
+        request = self._discovery_request(url, kind, callback, depth)
+        if request is not None:
+            yield request
 
     def _pagination_links(self, response: TextResponse) -> list[str]:
         urls: list[str] = []
