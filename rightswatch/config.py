@@ -114,9 +114,6 @@ class Source:
     def is_article(self, url: str) -> bool:
         return bool(self.article_url_pattern) and re.search(self.article_url_pattern, url) is not None
 
-    def is_pdf_link(self, url: str) -> bool:
-        return bool(self.pdf_url_pattern) and re.search(self.pdf_url_pattern, url) is not None
-
 
 @dataclass(frozen=True)
 class Config:

@@ -52,7 +52,7 @@ def ingest_file(config: Config, path: str | Path, source_id: str, *, url: str | 
         backfill_days = (known[source_id].crawl if source_id in known
                          else config.crawl).backfill_days
         page_url = url or path.resolve().as_uri()
-        state = store.page_states(source_id).get(page_url)
+        state = store.page_states(source_id, page_url).get(page_url)
     finally:
         store.close()
 

@@ -224,7 +224,8 @@ class Store:
 
     # -- pages -------------------------------------------------------------------------------
 
-    def page_states(self, source_id: str) -> dict[str, PageState]:
+    def page_states(self, source_id: str, url: str | None = None) -> dict[str, PageState]:
+        """What the crawl knows of a source's pages (or of the one page at *url*)."""
         rows = self.query(
             """SELECT p.url, p.kind, p.status, p.first_seen_at, p.last_fetched_at,
                       p.published_at, p.etag, p.last_modified, p.latest_sha256, p.moved_to,
@@ -233,8 +234,8 @@ class Store:
                    SELECT id FROM snapshots WHERE sha256 = p.latest_sha256
                    AND warc_record_type = 'response' AND p.kind != 'report'
                    ORDER BY id LIMIT 1)
-               WHERE p.source_id = ?""",
-            [source_id],
+               WHERE p.source_id = ? AND (? IS NULL OR p.url = ?)""",
+            [source_id, url, url],
         )
         return {r["url"]: PageState(**r) for r in rows}
 
@@ -334,12 +335,6 @@ class Store:
                 VALUES (?, ?, ?, {", ".join("?" * len(_FIGURE_COLUMNS))})""",
             [[snapshot_id, page_id, f.source_id, *(fig.get(c.strip('"')) for c in _FIGURE_COLUMNS)]
              for fig in f.figures],
-        )
-
-    def figures_of(self, snapshot_id: int) -> list[dict[str, Any]]:
-        return self.query(
-            f"SELECT {', '.join(_FIGURE_COLUMNS)} FROM figures WHERE snapshot_id = ? ORDER BY start",
-            [snapshot_id],
         )
 
     # -- events ------------------------------------------------------------------------------

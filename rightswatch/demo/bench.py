@@ -14,6 +14,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 from rightswatch.demo.sites import (
+    MONTHS,
     WP_LABELS,
     excerpt,
     human_date,
@@ -95,20 +96,7 @@ COMMENTS = [
     "Please publish the list of courts involved.",
 ]
 NAMES = ["Ivan", "Rustem", "Oleksandr", "Emil", "Serhii", "Lenur", "Dmytro", "Ernest", "Taras"]
-MONTH_EN = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
+MONTH_EN = MONTHS["en"]
 PERIODS = [
     "in October",
     "this autumn",

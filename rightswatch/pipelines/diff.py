@@ -39,7 +39,6 @@ class DiffPipeline(DatabaseStage):
         self.db_path = Path(db_path)
         self.backfill_days = backfill_days
         self.crawler = crawler
-        self.store: Store | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DiffPipeline:
@@ -137,5 +136,4 @@ def _complete(event: dict[str, Any], store: Store, item: PageItem,
         report["sha256"] = snapshot.get("sha256")
         report["snapshot_id"] = snapshot.get("id")
     event["report"] = report
-    event["payload_version"] = 1
     return event

@@ -8,7 +8,7 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
-from ..db import Store, outbox
+from ..db import outbox
 from ..db.store import Fetch, Saved, iso
 from ..items import REPORT, PageItem
 from .base import DatabaseStage
@@ -59,7 +59,6 @@ class StorePipeline(DatabaseStage):
         self.db_path = Path(db_path)
         self.rules = list(rules)  # [[alert]] rules: deliveries are queued with each event
         self.removed_after = removed_after
-        self.store: Store | None = None
         self.crawler = crawler
         self.recorded: list[dict] = []  # events this stage stored (replays excluded)
 
