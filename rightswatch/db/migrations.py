@@ -275,3 +275,50 @@ def _alerts(db: Database) -> None:
         );
         """,
     )
+
+
+@migration("0003_digests_scheduler")
+def _digests_scheduler(db: Database) -> None:
+    """Weekly digests kept as sent, and what the scheduler last did and will do next.
+
+    A digest is rendered once and stored (HTML, text and its chart PNGs), so its deliveries
+    go through the same outbox as alerts and a retry days later sends the very same message.
+    `scheduler_jobs` is a display of the scheduler's plan (`rightswatch sources` reads it);
+    the scheduler itself recomputes its plan from the crawl records on every start.
+    """
+    _execute_script(
+        db,
+        """
+        CREATE TABLE digests (
+            id TEXT PRIMARY KEY,                       -- dig_ + hash of the period
+            period_start TEXT NOT NULL,
+            period_end TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            html TEXT NOT NULL,
+            text TEXT NOT NULL,
+            summary TEXT NOT NULL DEFAULT '{}'         -- JSON: how many items per section
+        );
+        CREATE INDEX digests_period ON digests(period_end);
+        CREATE TABLE digest_charts (
+            digest_id TEXT NOT NULL REFERENCES digests(id),
+            name TEXT NOT NULL,                        -- file name, also the Content-ID
+            png BLOB NOT NULL,
+            PRIMARY KEY (digest_id, name)
+        );
+        CREATE INDEX deliveries_digest ON deliveries(digest_id);
+        CREATE TABLE scheduler_jobs (
+            id TEXT PRIMARY KEY,                       -- crawl:<source> | dispatch | digest
+            kind TEXT NOT NULL,                        -- crawl | dispatch | digest
+            source_id TEXT,
+            schedule TEXT,                             -- the trigger, as people read it
+            next_run_at TEXT,
+            last_started_at TEXT,
+            last_finished_at TEXT,
+            last_status TEXT,                          -- ok | failed | timed_out | skipped …
+            last_message TEXT,
+            scheduler_pid INTEGER,
+            updated_at TEXT NOT NULL
+        );
+        """,
+    )
