@@ -419,8 +419,16 @@ class Store:
         )
         return cur.rowcount == 1
 
-    def events(self, *, since: str | None = None, types: Iterable[str] = ()) -> list[dict]:
+    def events(self, *, since: str | None = None, types: Iterable[str] = (),
+               include_backfill: bool = True) -> list[dict]:
+        """Stored event payloads, oldest first.
+
+        ``include_backfill=False`` leaves out backfill events (a source's first crawl, old
+        reports seen late): history, not news, so the Atom feed does not carry them.
+        """
         clauses, params = [], []
+        if not include_backfill:
+            clauses.append("backfill = 0")
         if since:
             clauses.append("created_at >= ?")
             params.append(since)
