@@ -16,6 +16,9 @@ Guarantees, and how they are kept:
 * **Short transactions.**  No lock is held while talking to the network, so a crawl writing
   events is never blocked by a slow mail server.
 
+Digest deliveries (a stored weekly digest to a `[digest]` recipient) take the same path:
+claimed, sent as one email of their own (never batched with alerts), retried the same way.
+
 Failures back off exponentially with jitter (`base_delay · 2^(attempt−1)`, capped at
 `max_delay`, randomised in its upper half so that many deliveries to one recovering server
 do not stampede), or wait exactly as long as a `Retry-After` asks.
@@ -49,9 +52,11 @@ from typing import Any
 import httpx
 
 from ..config import ConfigError, load_config
+from ..db import digests as digest_store
 from ..db import open_db, outbox
 from .apprise_channel import send_apprise
-from .errors import DeliveryError, TargetGone, TransientDeliveryError
+from .digest import DigestSettings, digest_message
+from .errors import DeliveryError, PermanentDeliveryError, TargetGone, TransientDeliveryError
 from .mail import send_email
 from .render import event_view, render_email, render_short, webhook_body
 from .rules import Rule, Target, parse_rules
@@ -104,13 +109,18 @@ class Dispatcher:
     `clock` is injected so tests can run days of backoff without sleeping; `rng` likewise
     makes jitter reproducible.  `lease` (seconds) bounds how long a claim survives its
     dispatcher; by default it is a generous multiple of the rule's timeout.
+
+    `digest` (the `[digest]` settings, or their email `Rule`) lets it send stored digests
+    too, each as its own email (never batched with alerts).  Without it, digest deliveries
+    are left for a dispatcher that has it.
     """
 
     def __init__(self, db_path: str | Path, rules: Iterable[Rule], *,
                  clock: Clock = system_clock, max_attempts: int = 8, base_delay: float = 30,
                  max_delay: float = 3600, lease: float | None = None,
                  batch_size: int = 100, archive_base_url: str | None = None,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None,
+                 digest: DigestSettings | Rule | None = None) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.db_path = Path(db_path)
@@ -126,6 +136,8 @@ class Dispatcher:
         self.host = socket.gethostname()
         self.owner = f"{self.host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._clients: dict[float, httpx.Client] = {}
+        self.sends_digests = digest is not None
+        self.digest_rule = digest.rule if isinstance(digest, DigestSettings) else digest
 
     # -- the loop ------------------------------------------------------------------------------
 
@@ -138,7 +150,8 @@ class Dispatcher:
             self._release_dead_claims(conn)
             attempted: set[str] = set()
             while True:
-                rows = [r for r in outbox.due(conn, self.clock(), self.batch_size)
+                rows = [r for r in outbox.due(conn, self.clock(), self.batch_size,
+                                              include_digests=self.sends_digests)
                         if r["id"] not in attempted]
                 if not rows:
                     break
@@ -169,6 +182,9 @@ class Dispatcher:
     def _dispatch(self, conn: Any, row: Mapping[str, Any], attempted: set[str],
                   report: DispatchReport) -> None:
         attempted.add(row["id"])
+        if row.get("digest_id") and not row.get("event_id"):
+            self._dispatch_digest(conn, row, report)
+            return
         rule = self.rules.get(row["rule"])
         target = rule.target(row["target"]) if rule else None
         if rule is None or target is None or rule.channel != row["channel"]:
@@ -215,8 +231,11 @@ class Dispatcher:
             return
         claimed = [r for r in rows if r["id"] in ids]
         try:
-            events = self._events(conn, claimed)
-            self._deliver(conn, rule, target, claimed, events)
+            if claimed[0].get("digest_id") and not claimed[0].get("event_id"):
+                self._deliver_digest(conn, rule, target, claimed[0])
+            else:
+                events = self._events(conn, claimed)
+                self._deliver(conn, rule, target, claimed, events)
         except DeliveryError as exc:
             self._record_failure(conn, rule, target, claimed, exc, report)
             return
@@ -227,6 +246,30 @@ class Dispatcher:
             return
         report.sent += outbox.mark_sent(conn, ids, self.clock())
         report.messages += 1
+
+    def _dispatch_digest(self, conn: Any, row: Mapping[str, Any],
+                         report: DispatchReport) -> None:
+        """A digest delivery: one email of the stored digest to one `[digest]` recipient."""
+        rule = self.digest_rule
+        target = rule.target(row["target"]) if rule is not None else None
+        if rule is None or target is None or row["channel"] != "email":
+            error = (f"the [digest] settings have no recipient {row['target']!r} any more; "
+                     "fix the configuration, then `rightswatch alerts retry`")
+            if outbox.mark_failed(conn, row["id"], error):
+                report.failed += 1
+                report.errors.append(f"{row['id']}: {error}")
+            return
+        self._send(conn, rule, target, [dict(row)], report)
+
+    def _deliver_digest(self, conn: Any, rule: Rule, target: Target,
+                        row: Mapping[str, Any]) -> None:
+        assert rule.smtp is not None
+        stored = digest_store.load_digest(conn, row["digest_id"])
+        if stored is None:
+            raise PermanentDeliveryError(f"digest {row['digest_id']} is not in the database")
+        message = digest_message(stored, sender=rule.smtp.sender, recipient=target.address,
+                                 delivery_id=row["id"])
+        send_email(rule.smtp, message, target.address)
 
     def _events(self, conn: Any, rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         ids = list({r["event_id"] for r in rows})
@@ -346,13 +389,15 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
         rules, archive_base_url = load_rules(args.config)
-        db_path = args.db or load_config(args.config).database
+        config = load_config(args.config)
+        db_path = args.db or config.database
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     dispatcher = Dispatcher(db_path, rules, max_attempts=args.max_attempts,
                             base_delay=args.base_delay, max_delay=args.max_delay,
-                            lease=args.lease, archive_base_url=archive_base_url)
+                            lease=args.lease, archive_base_url=archive_base_url,
+                            digest=config.digest)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     while True:

@@ -133,17 +133,22 @@ def delivery_id(event_id: str, rule: str, target_key: str) -> str:
     return "dlv_" + digest[:32]
 
 
-def due(conn: Conn, now: Moment, limit: int = 100) -> list[dict[str, Any]]:
-    """Pending event deliveries whose time has come and that nobody holds a live claim on,
-    oldest first.  (Digest deliveries, with no event, are the digest's business.)"""
+def due(conn: Conn, now: Moment, limit: int = 100, *,
+        include_digests: bool = True) -> list[dict[str, Any]]:
+    """Pending deliveries (of events, and of digests unless *include_digests* is false)
+    whose time has come and that nobody holds a live claim on, oldest first.
+
+    A dispatcher that does not know the `[digest]` settings leaves digest deliveries alone
+    for one that does, rather than failing them."""
     at = _ts(now)
     return _rows(_c(conn).execute(
         """SELECT * FROM deliveries
-           WHERE status = 'pending' AND event_id IS NOT NULL
+           WHERE status = 'pending'
+             AND (event_id IS NOT NULL OR (? AND digest_id IS NOT NULL))
              AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
              AND (claimed_until IS NULL OR claimed_until <= ?)
            ORDER BY next_attempt_at, created_at, id LIMIT ?""",
-        [at, at, limit],
+        [int(include_digests), at, at, limit],
     ))
 
 
@@ -258,7 +263,8 @@ def disable_target(conn: Conn, channel: str, target: str, reason: str, *, rule: 
 
 def status(conn: Conn, *, now: Moment | None = None,
            include_sent: bool = False) -> list[dict[str, Any]]:
-    """Deliveries that have not (yet) arrived, oldest first, with their event's type.
+    """Deliveries that have not (yet) arrived, oldest first, with their event's type
+    (`digest` for the delivery of a digest, which has no event).
 
     `state` is `status`, except that a claimed pending delivery shows as `sending`.
     """
@@ -267,7 +273,9 @@ def status(conn: Conn, *, now: Moment | None = None,
     rows = _rows(_c(conn).execute(
         f"""SELECT d.id, d.status, d.rule, d.channel, d.target, d.attempts, d.next_attempt_at,
                    d.last_error, d.created_at, d.delivered_at, d.claimed_until, d.event_id,
-                   e.type AS event_type, e.source_id
+                   d.digest_id,
+                   COALESCE(e.type, CASE WHEN d.digest_id IS NOT NULL THEN 'digest' END)
+                       AS event_type, e.source_id
             FROM deliveries d LEFT JOIN events e ON e.id = d.event_id
             {where} ORDER BY d.created_at, d.id"""
     ))
