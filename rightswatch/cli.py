@@ -116,6 +116,8 @@ def crawl(ctx: Context, sources: tuple[str, ...], timeout: float | None, quiet: 
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(crawl_summary(result.crawls))
+    for sid in result.busy:
+        click.echo(f"{sid}: skipped, another process (the scheduler?) is crawling it now")
     if result.timed_out:
         raise click.ClickException(f"crawl stopped after --timeout {timeout:g}s")
     if result.returncode != 0:
@@ -128,17 +130,26 @@ def crawl(ctx: Context, sources: tuple[str, ...], timeout: float | None, quiet: 
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @pass_ctx
 def sources_cmd(ctx: Context, as_json: bool) -> None:
-    """Configured sources and their last crawl."""
+    """Configured sources, their last crawl and their next one.
+
+    The next crawl is the one `rightswatch run` has planned while it runs; otherwise the
+    time the source is due by its schedule (marked `*`).
+    """
     from .db import Store, open_db
+    from .db import schedule as state
+    from .scheduler import planned_next_crawls
 
     config = ctx.config
     last: dict[str, dict] = {}
+    jobs: dict[str, dict] = {}
     if config.database.exists():
         store = Store(open_db(config.database))
         try:
             last = store.last_crawls()
+            jobs = state.jobs(store.db)
         finally:
             store.close()
+    upcoming = planned_next_crawls(config, last, jobs)
     records: list[dict[str, Any]] = []
     for s in config.sources:
         c = last.get(s.id, {})
@@ -146,10 +157,12 @@ def sources_cmd(ctx: Context, as_json: bool) -> None:
             "id": s.id, "name": s.name, "enabled": s.enabled, "unverified": s.unverified,
             "discovery": {"feeds": len(s.feed_urls), "sitemaps": len(s.sitemap_urls),
                           "listings": len(s.listing_urls)},
+            "schedule": s.schedule.describe(),
             "last_crawl": {k: c.get(k) for k in (
                 "started_at", "finished_at", "status", "pages_new", "pages_changed",
                 "pages_unchanged", "pages_removed", "pages_failed", "articles_found",
                 "error")} if c else None,
+            "next_crawl": upcoming.get(s.id),
         })
     if as_json:
         json_lines(records)
@@ -158,11 +171,28 @@ def sources_cmd(ctx: Context, as_json: bool) -> None:
     for r in records:
         c = r["last_crawl"] or {}
         flags = ("" if r["enabled"] else "disabled ") + ("unverified" if r["unverified"] else "")
+        nxt = r["next_crawl"]
+        when = "" if nxt is None else (nxt["at"] or "now") + ("" if nxt["scheduled"] else "*")
         rows.append([r["id"], flags.strip(), c.get("started_at", "never"), c.get("status"),
-                     c.get("pages_new"), c.get("pages_changed"), c.get("pages_failed"),
+                     c.get("pages_new"), c.get("pages_changed"), c.get("pages_failed"), when,
                      (c.get("error") or "")[:60]])
     click.echo(table(rows, ["source", "flags", "last crawl", "status", "new", "changed",
-                            "failed", "error"]))
+                            "failed", "next crawl", "error"]))
+    if any(r["next_crawl"] and not r["next_crawl"]["scheduled"] for r in records):
+        click.echo("* due by its schedule; nothing is planned until `rightswatch run` runs")
+
+
+# -- run -------------------------------------------------------------------------------------
+
+@cli.command("run")
+@click.option("--log-format", type=click.Choice(["logfmt", "json"]), default="logfmt",
+              show_default=True, help="One line per job event, as key=value pairs or JSON.")
+@pass_ctx
+def run_cmd(ctx: Context, log_format: str) -> None:
+    """Run the scheduler (crawls, alerts, weekly digest) until SIGTERM or Ctrl-C."""
+    from .scheduler import run
+
+    sys.exit(run(ctx.config, log_format=log_format))
 
 
 # -- archive ---------------------------------------------------------------------------------
@@ -395,10 +425,10 @@ def alerts_status(ctx: Context, as_json: bool) -> None:
         json_lines(rows)
         return
     click.echo(table([[r.get("id"), r.get("state") or r.get("status"), r.get("rule"), r.get("channel"),
-                       r.get("attempts"), r.get("next_attempt_at"),
+                       r.get("event_type") or "", r.get("attempts"), r.get("next_attempt_at"),
                        (r.get("last_error") or "")[:60]] for r in rows],
-                     ["delivery", "status", "rule", "channel", "attempts", "next attempt",
-                      "last error"]))
+                     ["delivery", "status", "rule", "channel", "about", "attempts",
+                      "next attempt", "last error"]))
 
 
 @alerts.command("retry")
@@ -423,11 +453,133 @@ def alerts_dispatch(ctx: Context) -> None:
 
     config = ctx.config
     report = Dispatcher(config.database, config.alerts,
-                        archive_base_url=config.archive_base_url).run_once()
+                        archive_base_url=config.archive_base_url,
+                        digest=config.digest).run_once()
     click.echo(f"{report.sent} delivered ({report.messages} messages), {report.retried} to "
                f"retry, {report.failed} failed, {report.disabled} disabled")
     for error in report.errors:
         click.echo(f"  {error}", err=True)
+
+
+# -- feed, serve ------------------------------------------------------------------------------
+
+@cli.command()
+@click.option("--since", default="30d", show_default=True, help="30d, 12h, 30m or a date.")
+@click.option("--type", "types", multiple=True, type=click.Choice(EVENT_TYPES),
+              help="Only these event types (repeatable).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The Atom file to write (replaced atomically).")
+@click.option("--self-url", help="The URL the feed is published at (its rel=self link).")
+@click.option("--include-backfill", is_flag=True,
+              help="Also include backfill events (a source's first crawl, old reports).")
+@pass_ctx
+def feed(ctx: Context, since: str, types: tuple[str, ...], out: Path, self_url: str | None,
+         include_backfill: bool) -> None:
+    """Write an Atom feed of events (newest first) that any feed reader can follow."""
+    from .alerts.render import safe_url
+    from .feed import export_feed
+
+    if self_url is not None and safe_url(self_url) is None:
+        raise click.BadParameter("an http(s) URL", param_hint="--self-url")
+    config = ctx.config
+    if not config.database.exists():
+        raise click.ClickException(f"no database at {config.database}: run `rightswatch "
+                                   "crawl` or `rightswatch demo` first")
+    try:
+        count = export_feed(config.database, out, since=parse_since(since), types=types,
+                            self_url=self_url, archive_base_url=config.archive_base_url,
+                            include_backfill=include_backfill)
+    except OSError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"wrote {count} entries to {out}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (keep it loopback: the database is unpublished "
+                   "research).")
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535),
+              help="Port to listen on.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the browser on it.")
+@click.option("--metadata-out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also keep the generated Datasette metadata in this file.")
+@pass_ctx
+def serve(ctx: Context, host: str, port: int, open_browser: bool,
+          metadata_out: Path | None) -> None:
+    """Browse the database in Datasette (tables explained, canned queries, search)."""
+    import signal
+
+    from .browse import BrowseError
+    from .browse import serve as run_datasette
+
+    try:
+        status = run_datasette(ctx.config.database, host=host, port=port,
+                               open_browser=open_browser, metadata_out=metadata_out,
+                               echo=click.echo)
+    except (BrowseError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if status not in (0, -signal.SIGTERM, -signal.SIGINT):
+        raise click.ClickException(f"datasette exited with status {status}")
+
+
+# -- digest ----------------------------------------------------------------------------------
+
+@cli.command()
+@click.option("--since", default="7d", show_default=True,
+              help="Start of the period: 7d, 12h, 30m or a date (the period ends now).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Write index.html, digest.txt and the chart PNGs into this directory.")
+@click.option("--send", is_flag=True,
+              help="Queue the digest for the [digest] recipients (the dispatcher sends it).")
+@pass_ctx
+def digest(ctx: Context, since: str, out: Path | None, send: bool) -> None:
+    """The digest of a period: new reports, figure changes with charts, new series, health.
+
+    Without --out or --send it prints the plain-text digest.
+    """
+    from datetime import UTC, datetime, timedelta
+
+    from .alerts.digest import DigestError, make_digest
+    from .alerts.errors import AlertError
+
+    config = ctx.config
+    if not config.database.exists():
+        raise click.ClickException(f"no database at {config.database}: run `rightswatch "
+                                   "crawl` or `rightswatch demo` first")
+    if send and not config.digest.recipients:
+        raise click.ClickException(
+            "--send: the digest has no recipients; add `to = [\"you@example.org\"]` and "
+            f"smtp_url to the [digest] table of {config.path or DEFAULT_CONFIG_NAME}")
+    start = datetime.fromisoformat(parse_since(since).replace("Z", "+00:00"))
+    # Stored times have whole seconds and the period excludes its end: round up, so that an
+    # event stored in this very second is in the digest.
+    until = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
+    try:
+        result = make_digest(config, since=start, until=until, out=out, send=send)
+    except (DigestError, AlertError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if out is None and not send:
+        click.echo(result.text, nl=False)
+        return
+    counts = result.counts
+    click.echo(f"digest {result.id}: {result.period_start} → {result.period_end}")
+    click.echo(f"  {counts['reports']} new reports, {counts['report_updates']} edited or "
+               f"removed, {counts['figure_changes']} figure changes in "
+               f"{counts['changed_series']} series, {counts['new_series']} new series, "
+               f"{counts['health']} source health notices, {counts['crawls']} crawls"
+               + (" (nothing new)" if result.empty else ""))
+    if result.index_path is not None:
+        click.echo(f"  wrote {result.index_path}, {result.text_path} and "
+                   f"{len(result.chart_paths)} charts")
+    if send:
+        if result.delivery_ids:
+            click.echo(f"  queued {len(result.delivery_ids)} deliveries (sent by "
+                       "`rightswatch alerts dispatch` or the scheduler):")
+            for delivery in result.delivery_ids:
+                click.echo(f"    {delivery}")
+        if result.existing_delivery_ids:
+            click.echo(f"  already queued for this period, not queued again: "
+                       f"{', '.join(result.existing_delivery_ids)}")
 
 
 def _register_subcommands() -> None:

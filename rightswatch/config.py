@@ -8,7 +8,11 @@ Layout of rightswatch.toml::
 
     [rightswatch]          database, archive_dir, contact, sources_file
     [crawl]                defaults for every source (timeouts, budgets, politeness)
+    [scheduler]            when `rightswatch run` crawls, dispatches and stops (see
+                           `SchedulerSettings`)
     [[source]]             one table per watched site (see `Source`)
+    [digest]               the weekly digest: recipients and SMTP like an email [[alert]],
+                           and when it is sent (see `rightswatch.alerts.digest`)
 
 A `[[source]]` table may override any `[crawl]` key.  `sources_file` names another TOML file
 whose `[[source]]` tables are added (the project ships one: sources.toml).
@@ -21,10 +25,13 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from .alerts.digest import DigestSettings
 
 DEFAULT_CONFIG_NAME = "rightswatch.toml"
 # The real sources the project ships with (also at the repository root as sources.toml).
@@ -61,6 +68,125 @@ class CrawlSettings:
 
 _CRAWL_KEYS = {f.name for f in fields(CrawlSettings)}
 
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3_600, "d": 86_400, "w": 604_800}
+
+
+def parse_duration(value: Any, where: str) -> float:
+    """Seconds of a duration written as a number of seconds or as "90s", "10m", "6h", "1d"."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    match = _DURATION_RE.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ConfigError(f"{where} must be a duration such as 90, \"90s\", \"10m\", \"6h\" "
+                          f"or \"1d\", not {value!r}")
+    return float(match[1]) * _DURATION_UNITS[match[2] or "s"]
+
+
+def check_cron(expression: str, timezone: str, where: str) -> str:
+    """A crontab line ("minute hour day month weekday") that APScheduler accepts."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(expression, timezone=timezone)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{where}: invalid cron expression {expression!r}: {exc}") from exc
+    return expression
+
+
+def check_timezone(name: Any, where: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{where}: unknown time zone {name!r} "
+                          "(use an IANA name such as \"Europe/Kyiv\" or \"UTC\")") from exc
+    return str(name)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When one source is crawled: every `interval` seconds, or on a `cron` line, each run
+    delayed by up to `jitter` seconds so that many installations do not hit a site at once."""
+
+    interval: float | None = 6 * 3_600.0
+    cron: str = ""
+    jitter: float = 600.0
+
+    def describe(self) -> str:
+        base = f"cron {self.cron}" if self.cron else f"every {_human(self.interval or 0)}"
+        return base + (f" (+ up to {_human(self.jitter)} jitter)" if self.jitter else "")
+
+
+def _human(seconds: float) -> str:
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    """`[scheduler]`: defaults of every source's schedule, and how `rightswatch run` behaves.
+
+    `startup_stagger` spaces out the crawls that are overdue when the scheduler starts (after
+    a restart or a long stop), so that a restart never crawls every site at the same moment.
+    `stop_grace` is how long a crawl may take to finish cleanly on SIGTERM before it is
+    killed (the database stays consistent either way).
+    """
+
+    schedule: Schedule = field(default_factory=Schedule)
+    timezone: str = "UTC"
+    max_parallel_crawls: int = 2
+    dispatch_interval: float = 60.0
+    misfire_grace: float = 3_600.0
+    startup_stagger: float = 60.0
+    stop_grace: float = 30.0
+
+
+def _schedule(raw: Mapping[str, Any], base: Schedule, timezone: str, where: str) -> Schedule:
+    """Apply `interval` / `cron` / `jitter` keys of a table over *base*.  A table that sets
+    `interval` replaces an inherited `cron` and the other way round."""
+    if "interval" in raw and "cron" in raw:
+        raise ConfigError(f"{where}: set either interval or cron, not both")
+    values: dict[str, Any] = {}
+    if "interval" in raw:
+        interval = parse_duration(raw["interval"], f"{where}: interval")
+        if interval < 1:
+            raise ConfigError(f"{where}: interval must be at least 1 second")
+        values.update(interval=interval, cron="")
+    if "cron" in raw:
+        if not isinstance(raw["cron"], str):
+            raise ConfigError(f"{where}: cron must be a string such as \"30 6 * * *\"")
+        values.update(cron=check_cron(raw["cron"], timezone, where), interval=None)
+    if "jitter" in raw:
+        values["jitter"] = parse_duration(raw["jitter"], f"{where}: jitter")
+    return replace(base, **values)
+
+
+def parse_scheduler(raw: Mapping[str, Any], where: str) -> SchedulerSettings:
+    """Validate the `[scheduler]` table."""
+    known = {"interval", "cron", "jitter", "timezone", "max_parallel_crawls",
+             "dispatch_interval", "misfire_grace", "startup_stagger", "stop_grace"}
+    unknown = set(raw) - known
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    timezone = check_timezone(raw.get("timezone", "UTC"), f"{where}: timezone")
+    values: dict[str, Any] = {"timezone": timezone,
+                              "schedule": _schedule(raw, Schedule(), timezone, where)}
+    for key in ("dispatch_interval", "misfire_grace", "startup_stagger", "stop_grace"):
+        if key in raw:
+            values[key] = parse_duration(raw[key], f"{where}: {key}")
+    if "max_parallel_crawls" in raw:
+        n = raw["max_parallel_crawls"]
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ConfigError(f"{where}: max_parallel_crawls must be a positive integer")
+        values["max_parallel_crawls"] = n
+    if values.get("dispatch_interval", 1) < 1:
+        raise ConfigError(f"{where}: dispatch_interval must be at least 1 second")
+    return SchedulerSettings(**values)
+
 
 @dataclass(frozen=True)
 class Source:
@@ -91,6 +217,7 @@ class Source:
     enabled: bool = True
     notes: str = ""
     crawl: CrawlSettings = field(default_factory=CrawlSettings)
+    schedule: Schedule = field(default_factory=Schedule)
 
     @property
     def start_urls(self) -> tuple[str, ...]:
@@ -115,6 +242,14 @@ class Source:
         return bool(self.article_url_pattern) and re.search(self.article_url_pattern, url) is not None
 
 
+def _default_digest() -> DigestSettings:
+    """`[digest]` left out: no recipients, Monday 08:00 UTC (imported late: alerts imports
+    ConfigError from this module)."""
+    from .alerts.digest import DigestSettings
+
+    return DigestSettings()
+
+
 @dataclass(frozen=True)
 class Config:
     path: Path | None
@@ -126,6 +261,8 @@ class Config:
     extraction_workers: int | None = None
     alerts: tuple[Any, ...] = ()          # rightswatch.alerts.Rule, one per [[alert]] table
     archive_base_url: str | None = None   # where alerts link the archived copy of a report
+    scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
+    digest: DigestSettings = field(default_factory=_default_digest)
 
     @property
     def user_agent(self) -> str:
@@ -149,6 +286,7 @@ _SOURCE_STR = {"id", "name", "homepage", "article_url_pattern", "article_selecto
 _SOURCE_LIST = {"languages", "feed_urls", "sitemap_urls", "listing_urls", "allowed_domains",
                 "scope", "unverified_urls"}
 _SOURCE_BOOL = {"unverified", "enabled"}
+_SCHEDULE_KEYS = {"interval", "cron", "jitter"}
 # Research notes in sources.toml carry extra keys; they are documentation, not configuration.
 _SOURCE_IGNORED = {"cms", "evidence", "confidence", "pdf_reports", "status"}
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -178,8 +316,10 @@ def _check_regex(pattern: str, where: str) -> None:
         raise ConfigError(f"{where}: invalid regular expression {pattern!r}: {exc}") from exc
 
 
-def parse_source(raw: Mapping[str, Any], defaults: CrawlSettings, where: str) -> Source:
+def parse_source(raw: Mapping[str, Any], defaults: CrawlSettings, where: str,
+                 scheduler: SchedulerSettings | None = None) -> Source:
     """Validate one `[[source]]` table."""
+    scheduler = scheduler or SchedulerSettings()
     sid = raw.get("id")
     if not isinstance(sid, str) or not _ID_RE.match(sid):
         raise ConfigError(f"{where}: id must be lowercase letters, digits, '-' or '_', got {sid!r}")
@@ -198,7 +338,8 @@ def parse_source(raw: Mapping[str, Any], defaults: CrawlSettings, where: str) ->
             if not isinstance(value, bool):
                 raise ConfigError(f"{where}: {key} must be true or false")
             values[key] = value
-        elif key not in _CRAWL_KEYS and key not in _SOURCE_IGNORED:
+        elif key not in _CRAWL_KEYS and key not in _SOURCE_IGNORED \
+                and key not in _SCHEDULE_KEYS:
             raise ConfigError(f"{where}: unknown key {key!r}")
     values.setdefault("name", sid)
     for key in ("article_url_pattern", "pagination_pattern", "pdf_url_pattern"):
@@ -208,7 +349,8 @@ def parse_source(raw: Mapping[str, Any], defaults: CrawlSettings, where: str) ->
                 *values.get("listing_urls", ())):
         if urlsplit(url).scheme not in ("http", "https"):
             raise ConfigError(f"{where}: {url!r} is not an http(s) URL")
-    source = Source(**values, crawl=_crawl_settings(raw, defaults, where))
+    source = Source(**values, crawl=_crawl_settings(raw, defaults, where),
+                    schedule=_schedule(raw, scheduler.schedule, scheduler.timezone, where))
     if source.enabled and source.start_urls and not source.article_url_pattern \
             and source.listing_urls:
         raise ConfigError(f"{where}: listing_urls need an article_url_pattern")
@@ -247,6 +389,7 @@ def config_from_dict(raw: Mapping[str, Any], path: Path | None = None) -> Config
     if unknown:
         raise ConfigError(f"{where}: unknown table(s) {', '.join(sorted(unknown))}")
     crawl = _crawl_settings(raw.get("crawl", {}), CrawlSettings(), f"{where} [crawl]")
+    scheduler = parse_scheduler(raw.get("scheduler", {}), f"{where} [scheduler]")
 
     source_tables = list(raw.get("source", []))
     if top.get("sources_file"):
@@ -255,7 +398,7 @@ def config_from_dict(raw: Mapping[str, Any], path: Path | None = None) -> Config
     sources: list[Source] = []
     seen: set[str] = set()
     for i, table in enumerate(source_tables):
-        src = parse_source(table, crawl, f"{where} [[source]] #{i + 1}")
+        src = parse_source(table, crawl, f"{where} [[source]] #{i + 1}", scheduler)
         if src.id in seen:
             raise ConfigError(f"{where}: source id {src.id!r} is defined twice")
         seen.add(src.id)
@@ -268,6 +411,9 @@ def config_from_dict(raw: Mapping[str, Any], path: Path | None = None) -> Config
     from .alerts.rules import parse_rules  # alerts imports ConfigError from here
 
     alerts = tuple(parse_rules(list(raw.get("alert", [])), source=where))
+    from .alerts.digest import parse_digest
+
+    digest = parse_digest(raw.get("digest", {}), source=where, base=base)
     archive_base_url = top.get("archive_base_url")
     if archive_base_url is not None and not isinstance(archive_base_url, str):
         raise ConfigError(f"{where}: archive_base_url must be a string")
@@ -281,4 +427,6 @@ def config_from_dict(raw: Mapping[str, Any], path: Path | None = None) -> Config
         extraction_workers=workers,
         alerts=alerts,
         archive_base_url=archive_base_url,
+        scheduler=scheduler,
+        digest=digest,
     )

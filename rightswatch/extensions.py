@@ -90,7 +90,9 @@ class CrawlRecorder:
             status = "failed"
             error = "; ".join(self.errors[:3]) or "every discovery URL failed"
         elif reason not in ("finished", "closespider_pagecount"):
-            status = "failed" if reason == "shutdown" else "ok"
+            # Stopped on request (SIGTERM from the scheduler or an operator) is neither a
+            # success nor the source's fault: the next crawl picks up where this one left.
+            status = "interrupted" if reason == "shutdown" else "ok"
             error = f"crawl ended early: {reason}"
         elif self.errors:
             more = f" (+{len(self.errors) - 3} more)" if len(self.errors) > 3 else ""
