@@ -142,14 +142,16 @@ def sources_cmd(ctx: Context, as_json: bool) -> None:
     config = ctx.config
     last: dict[str, dict] = {}
     jobs: dict[str, dict] = {}
+    starts: dict[str, str] = {}
     if config.database.exists():
         store = Store(open_db(config.database))
         try:
             last = store.last_crawls()
             jobs = state.jobs(store.db)
+            starts = state.last_crawl_starts(store.db)
         finally:
             store.close()
-    upcoming = planned_next_crawls(config, last, jobs)
+    upcoming = planned_next_crawls(config, starts, jobs)
     records: list[dict[str, Any]] = []
     for s in config.sources:
         c = last.get(s.id, {})

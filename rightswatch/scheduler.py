@@ -130,11 +130,12 @@ def last_fire_before(trigger: CronTrigger, now: datetime, lookback: timedelta) -
     return last
 
 
-def planned_next_crawls(config: Config, last_crawls: Mapping[str, Mapping[str, Any]],
+def planned_next_crawls(config: Config, last_started: Mapping[str, str],
                         jobs: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     """The next crawl of every enabled source, as `rightswatch sources` shows it:
     `{"at": ISO time or None (= now), "scheduled": bool}`.  Scheduled: the plan of a running
-    scheduler; otherwise when the source is due by its schedule."""
+    scheduler; otherwise when the source is due by its schedule, counted from *last_started*
+    (`db.schedule.last_crawl_starts`)."""
     upcoming: dict[str, dict[str, Any]] = {}
     for source in config.sources:
         if not source.enabled or not source.start_urls:
@@ -144,7 +145,7 @@ def planned_next_crawls(config: Config, last_crawls: Mapping[str, Mapping[str, A
                 and _alive(int(job["scheduler_pid"])):
             upcoming[source.id] = {"at": job["next_run_at"], "scheduled": True}
             continue
-        started = (last_crawls.get(source.id) or {}).get("started_at")
+        started = last_started.get(source.id)
         due = next_due(source.schedule, config.scheduler.timezone,
                        parse_ts(started) if started else None)
         upcoming[source.id] = {"at": iso(due) if due else None, "scheduled": False}
@@ -271,11 +272,12 @@ class Scheduler:
             seconds=self.settings.dispatch_interval, timezone=ZoneInfo(self.settings.timezone)),
             args=[self._dispatch_job], id="dispatch", name="dispatch", next_run_time=now)
         catch_up = self._add_digest_job(now)
-        self._aps.start()
-        self._save_plan()
         _say(logging.INFO, "scheduler.started", pid=os.getpid(), sources=len(sources),
              database=str(self.config.database),
-             first_crawl=iso(min(plan.values())) if plan else None)
+             first_crawl=iso(min(plan.values())) if plan else None,
+             digest="missed, making it now" if catch_up else None)
+        self._aps.start()
+        self._save_plan()
         if catch_up:
             self._aps.modify_job("digest", next_run_time=self.clock())
 

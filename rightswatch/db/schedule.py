@@ -26,9 +26,11 @@ def _c(conn: Conn) -> sqlite3.Connection:
 
 
 def last_crawl_starts(conn: Conn) -> dict[str, str]:
-    """When each source's newest crawl started (whatever became of it)."""
+    """When each source's newest finished crawl started, ok or failed.  An interrupted crawl
+    (stopped, killed, timed out) did not do its job, so the source is still due."""
     return dict(_c(conn).execute(
-        "SELECT source_id, MAX(started_at) FROM crawls GROUP BY source_id").fetchall())
+        """SELECT source_id, MAX(started_at) FROM crawls WHERE status IN ('ok', 'failed')
+           GROUP BY source_id""").fetchall())
 
 
 def stale_running_crawls(conn: Conn) -> list[dict[str, Any]]:
