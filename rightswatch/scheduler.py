@@ -55,6 +55,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from .alerts.dispatch import process_alive
 from .config import Config, Schedule, Source
 from .crawler import lock_path, lock_sources, run_crawl
 from .db import open_db
@@ -142,7 +143,7 @@ def planned_next_crawls(config: Config, last_started: Mapping[str, str],
             continue
         job = jobs.get(f"crawl:{source.id}") or {}
         if job.get("next_run_at") and job.get("scheduler_pid") \
-                and _alive(int(job["scheduler_pid"])):
+                and process_alive(int(job["scheduler_pid"])):
             upcoming[source.id] = {"at": job["next_run_at"], "scheduled": True}
             continue
         started = last_started.get(source.id)
@@ -150,16 +151,6 @@ def planned_next_crawls(config: Config, last_started: Mapping[str, str],
                        parse_ts(started) if started else None)
         upcoming[source.id] = {"at": iso(due) if due else None, "scheduled": False}
     return upcoming
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # -- structured logs ------------------------------------------------------------------------

@@ -93,7 +93,9 @@ class DispatchReport:
                 f"{self.failed} failed, {self.disabled} disabled")
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process of this host with that pid exists (claims and plans of dead
+    processes are released rather than waited out)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -174,7 +176,7 @@ class Dispatcher:
             pid = rest.partition(":")[0]
             if host != self.host or not pid.isdigit() or int(pid) == os.getpid():
                 continue
-            if not _alive(int(pid)):
+            if not process_alive(int(pid)):
                 released = outbox.release(conn, owner)
                 log.warning("released %d deliveries claimed by %s, which is gone",
                             released, owner)
@@ -188,11 +190,8 @@ class Dispatcher:
         rule = self.rules.get(row["rule"])
         target = rule.target(row["target"]) if rule else None
         if rule is None or target is None or rule.channel != row["channel"]:
-            error = (f"rule {row['rule']!r} has no {row['channel']} target {row['target']!r} "
-                     "any more; fix the configuration, then `rightswatch alerts retry`")
-            if outbox.mark_failed(conn, row["id"], error):
-                report.failed += 1
-                report.errors.append(f"{row['id']}: {error}")
+            self._unroutable(conn, row, report, f"rule {row['rule']!r} has no {row['channel']} "
+                             f"target {row['target']!r} any more")
             return
         if rule.channel == "email":
             group = self._email_group(conn, rule, target)
@@ -202,6 +201,14 @@ class Dispatcher:
             self._send(conn, rule, target, group, report)
         else:
             self._send(conn, rule, target, [dict(row)], report)
+
+    def _unroutable(self, conn: Any, row: Mapping[str, Any], report: DispatchReport,
+                    why: str) -> None:
+        """The configuration no longer says where a delivery goes: fail it for an operator."""
+        error = f"{why}; fix the configuration, then `rightswatch alerts retry`"
+        if outbox.mark_failed(conn, row["id"], error):
+            report.failed += 1
+            report.errors.append(f"{row['id']}: {error}")
 
     def _email_group(self, conn: Any, rule: Rule, target: Target) -> list[dict[str, Any]]:
         """Every pending delivery to the same mailbox through the same server, due or not:
@@ -253,11 +260,8 @@ class Dispatcher:
         rule = self.digest_rule
         target = rule.target(row["target"]) if rule is not None else None
         if rule is None or target is None or row["channel"] != "email":
-            error = (f"the [digest] settings have no recipient {row['target']!r} any more; "
-                     "fix the configuration, then `rightswatch alerts retry`")
-            if outbox.mark_failed(conn, row["id"], error):
-                report.failed += 1
-                report.errors.append(f"{row['id']}: {error}")
+            self._unroutable(conn, row, report,
+                             f"the [digest] settings have no recipient {row['target']!r} any more")
             return
         self._send(conn, rule, target, [dict(row)], report)
 
