@@ -98,7 +98,9 @@ def check_timezone(name: Any, where: str) -> str:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:
-        ZoneInfo(str(name))
+        if not isinstance(name, str) or not name:
+            raise ValueError(name)
+        ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError(f"{where}: unknown time zone {name!r} "
                           "(use an IANA name such as \"Europe/Kyiv\" or \"UTC\")") from exc

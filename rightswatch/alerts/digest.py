@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..config import ConfigError
+from ..config import ConfigError, check_timezone
 from ..db import Database, digests, open_db
 from ..db.store import iso
 from .errors import AlertError, RuleError
@@ -182,14 +182,7 @@ def parse_digest(raw: Mapping[str, Any] | None, env: Mapping[str, str] | None = 
     match = _TIME_RE.match(time) if isinstance(time, str) else None
     if match is None:
         raise ConfigError(f"{where}: time must be HH:MM (24-hour), not {time!r}")
-    timezone = raw.get("timezone", "UTC")
-    try:
-        if not isinstance(timezone, str) or not timezone:
-            raise ValueError
-        ZoneInfo(timezone)
-    except (ValueError, ZoneInfoNotFoundError):
-        raise ConfigError(f"{where}: timezone {timezone!r} is not a known time zone "
-                          "(e.g. \"UTC\", \"Europe/Kyiv\")") from None
+    timezone = check_timezone(raw.get("timezone", "UTC"), f"{where}: timezone")
     period = raw.get("period_days", 7)
     if isinstance(period, bool) or not isinstance(period, int | float) or \
             not math.isfinite(period) or period <= 0:
