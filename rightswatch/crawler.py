@@ -6,9 +6,9 @@ one reactor.  The parent waits with a timeout and reads the outcome from the cra
 the database, which the child writes as it goes: a child that dies leaves them consistent
 (its unfinished crawl is marked 'interrupted' by the next one).
 
-At most one process crawls a source at a time, whoever started it (the scheduler, a manual
-`rightswatch crawl`, `scrapy crawl`): the child holds an exclusive lock file per source for
-as long as it lives.  The kernel drops the lock when the process dies, however it dies, so a
+At most one process crawls a source at a time, whoever started it (the scheduler or a manual
+`rightswatch crawl`): the child holds an exclusive lock file per source for as long as it
+lives.  (`scrapy crawl`, a tool for debugging one spider, does not take the lock.)  The kernel drops the lock when the process dies, however it dies, so a
 crashed crawl never leaves a stale lock behind.
 """
 
