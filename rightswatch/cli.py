@@ -541,7 +541,7 @@ def digest(ctx: Context, since: str, out: Path | None, send: bool) -> None:
     """
     from datetime import UTC, datetime, timedelta
 
-    from .alerts.digest import DigestError, make_digest
+    from .alerts.digest import DigestError, make_digest, summary_line
     from .alerts.errors import AlertError
 
     config = ctx.config
@@ -565,11 +565,7 @@ def digest(ctx: Context, since: str, out: Path | None, send: bool) -> None:
         return
     counts = result.counts
     click.echo(f"digest {result.id}: {result.period_start} → {result.period_end}")
-    click.echo(f"  {counts['reports']} new reports, {counts['report_updates']} edited or "
-               f"removed, {counts['figure_changes']} figure changes in "
-               f"{counts['changed_series']} series, {counts['new_series']} new series, "
-               f"{counts['health']} source health notices, {counts['crawls']} crawls"
-               + (" (nothing new)" if result.empty else ""))
+    click.echo(f"  {summary_line(counts)}; {counts['crawls']} crawls ran in the period")
     if result.index_path is not None:
         click.echo(f"  wrote {result.index_path}, {result.text_path} and "
                    f"{len(result.chart_paths)} charts")

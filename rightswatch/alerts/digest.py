@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..changes.periods import describe_period_key
 from ..config import ConfigError, check_timezone
 from ..db import Database, digests, open_db
 from ..db.store import iso
@@ -286,7 +287,7 @@ def _series_facts(figure: Mapping[str, Any]) -> tuple[str, str, str]:
     sid = figure.get("series")
     parts = str(sid).split("|", 3) if isinstance(sid, str) else []
     organisation = figure.get("organisation") or (parts[3] if len(parts) == 4 else "")
-    period = figure.get("period") or (parts[2] if len(parts) == 4 else "")
+    period = figure.get("period") or describe_period_key(parts[2] if len(parts) == 4 else "")
     if not isinstance(sid, str) or not sid:
         sid = "|".join(str(figure.get(k) or "-") for k in ("metric", "region", "period"))
         sid += "|" + str(organisation)

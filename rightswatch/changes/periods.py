@@ -35,6 +35,7 @@ __all__ = [
     "CUMULATIVE_UNSPECIFIED",
     "PeriodRule",
     "PeriodRules",
+    "describe_period_key",
     "explain_period",
     "load_period_rules",
     "normalize_period",
@@ -358,3 +359,38 @@ def explain_period(period: str, published_at: str | None = None,
     return "text:" + rest, None
 
 
+
+
+_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
+              "September", "October", "November", "December")
+
+
+def _human_ym(text: str) -> str:
+    year, _, month = text.partition("-")
+    if month.isdigit() and 1 <= int(month) <= 12:
+        return f"{_MONTHS_EN[int(month) - 1]} {year}"
+    return year
+
+
+def describe_period_key(key: str | None) -> str:
+    """A period key as a reader of a digest or chart title reads it ("since September
+    2023", "July 2024 – September 2024"); "" when the count states no period."""
+    if not key or key == CUMULATIVE_UNSPECIFIED:
+        return ""
+    kind, _, rest = key.partition(":")
+    if kind == "cumulative":
+        if rest == "occupation":
+            return "since the occupation began"
+        if rest == "2022":
+            return "since February 2022"
+        return f"since {_human_ym(rest)}"
+    if kind == "interval":
+        start, _, end = rest.partition("/")
+        if start == "occupation":
+            return f"occupation years before {_human_ym(end)}"
+        return f"in {_human_ym(start)}" if start == end else \
+            f"{_human_ym(start)} – {_human_ym(end)}"
+    if kind in ("campaign", "season"):
+        year, _, name = rest.partition("-")
+        return f"{name} {year}" + (" conscription campaign" if kind == "campaign" else "")
+    return rest or key
