@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rightswatch.changes import explain_period, load_period_rules, normalize_period
-from rightswatch.changes.periods import DEFAULT_PATH
+from rightswatch.changes.periods import DEFAULT_PATH, describe_period_key
 
 OCC = "cumulative:occupation"
 INV = "cumulative:2022"
@@ -203,3 +203,20 @@ def test_mobilisation_needs_a_since_or_partial() -> None:
     assert normalize_period("с начала частичной мобилизации") == "cumulative:2022-09"
     assert normalize_period("після оголошення мобілізації") == "cumulative:2022-09"
     assert normalize_period("autumn 2024 mobilisation campaign") == AUTUMN
+
+
+@pytest.mark.parametrize(("key", "label"), [
+    ("cumulative:unspecified", ""),
+    (None, ""),
+    ("cumulative:occupation", "since the occupation began"),
+    ("cumulative:2022", "since February 2022"),
+    ("cumulative:2023-09", "since September 2023"),
+    ("interval:2024-07/2024-09", "July 2024 – September 2024"),
+    ("interval:2024/2024", "in 2024"),
+    ("interval:occupation/2022-02", "occupation years before February 2022"),
+    ("campaign:2026-autumn", "autumn 2026 conscription campaign"),
+    ("season:2025-summer", "summer 2025"),
+    ("text:за весь час", "за весь час"),
+])
+def test_period_keys_read_as_people_say_them(key: str | None, label: str) -> None:
+    assert describe_period_key(key) == label
