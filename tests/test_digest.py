@@ -38,6 +38,9 @@ from rightswatch.db.store import Fetch, iso
 from rightswatch.ingest import ingest_file
 
 PNG = b"\x89PNG\r\n\x1a\n"
+# Events are dated relative to when the module is imported; deliveries get the real time
+# when a test queues them (minutes later in a full run), so dispatcher clocks read the real
+# time, not NOW.
 NOW = datetime.now(UTC).replace(microsecond=0)
 SINCE = NOW - timedelta(days=7)
 UNTIL = NOW + timedelta(hours=1)
@@ -369,7 +372,7 @@ def test_digest_reaches_a_real_smtp_server_with_inline_charts(
     config = write_config(tmp_path, digest_table(smtp.url, "a@example.org", "b@example.org"))
     build_world(config)
     result = make_digest(config, since=SINCE, until=UNTIL, send=True)
-    clock = FakeClock(NOW + timedelta(minutes=1))
+    clock = FakeClock(datetime.now(UTC) + timedelta(minutes=1))
 
     # A dispatcher that was not given the [digest] settings leaves digests alone.
     assert Dispatcher(config.database, config.alerts, clock=clock).run_once().attempted == 0
@@ -396,7 +399,7 @@ def test_a_refusing_smtp_server_delays_the_digest_and_loses_nothing(
     config = write_config(tmp_path, digest_table(smtp.url, "a@example.org"))
     build_world(config)
     (did,) = make_digest(config, since=SINCE, until=UNTIL, send=True).delivery_ids
-    clock = FakeClock(NOW + timedelta(minutes=1))
+    clock = FakeClock(datetime.now(UTC) + timedelta(minutes=1))
     dispatcher = Dispatcher(config.database, config.alerts, clock=clock, digest=config.digest,
                             base_delay=30)
     smtp.handler.refuse = "451 4.3.0 Try again later"
@@ -425,7 +428,7 @@ def test_a_recipient_removed_from_the_config_fails_its_delivery_visibly(
     now_config = write_config(tmp_path, digest_table("smtp://127.0.0.1:2525?starttls=0",
                                                      "other@example.org"))
     report = Dispatcher(now_config.database, (), digest=now_config.digest,
-                        clock=FakeClock(NOW + timedelta(minutes=1))).run_once()
+                        clock=FakeClock(datetime.now(UTC) + timedelta(minutes=1))).run_once()
     assert report.failed == 1
     row = deliveries(config)[did]
     assert row["status"] == "failed" and "gone@example.org" in row["last_error"]
