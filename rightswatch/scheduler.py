@@ -365,8 +365,16 @@ class Scheduler:
              new=crawl.get("pages_new"), changed=crawl.get("pages_changed"),
              unchanged=crawl.get("pages_unchanged"), removed=crawl.get("pages_removed"),
              failed=crawl.get("pages_failed"), requests=crawl.get("requests"),
-             crawl_id=crawl.get("id"), message=(message or None) and message[:300])
+             crawl_id=crawl.get("id"), next=self._next_run(f"crawl:{source.id}"),
+             message=(message or None) and message[:300])
         return JobResult(status, message)
+
+    def _next_run(self, job_id: str) -> str | None:
+        """When the job runs next (None once stopping: nothing is planned any more)."""
+        if self.stopping.is_set():
+            return None
+        job = self._aps.get_job(job_id)
+        return iso(job.next_run_time) if job is not None and job.next_run_time else None
 
     def _dispatch_job(self) -> None:
         from .alerts.dispatch import Dispatcher
@@ -479,15 +487,15 @@ class Scheduler:
             db.close()
 
     def _record(self, job_id: str, **last: Any) -> None:
+        next_run = self._next_run(job_id)
         db = open_db(self.config.database)
         try:
-            job = None if self.stopping.is_set() else self._aps.get_job(job_id)
             kind, _, source_id = job_id.partition(":")
             schedule = self.config.source(source_id).schedule.describe() \
                 if kind == "crawl" else None
             state.record_job(db, job_id, kind=kind, source_id=source_id or None,
                              schedule=schedule,
-                             next_run_at=job.next_run_time if job else None, **last)
+                             next_run_at=parse_ts(next_run) if next_run else None, **last)
         finally:
             db.close()
 
