@@ -354,3 +354,57 @@ def test_replanning_every_report_is_idempotent(data: tuple[list[list[Observation
 def test_observation_value_is_int_when_integral(value: float) -> None:
     o = obs(value, 1, "2024-11-05")[0]
     assert o.value == 583 and isinstance(o.value, int)
+
+
+# --------------------------------------------------------------------------------------
+# Populations: who a casualty count counts
+
+
+def casualty(value: float, subject: str, sentence: str, *, lang: str = "en",
+             metric: str = "deaths") -> dict[str, Any]:
+    return {**fig(value, period="since February 2022", metric=metric), "subject": subject,
+            "sentence": sentence, "lang": lang}
+
+
+def test_residents_and_members_of_units_are_two_series_not_one_jump() -> None:
+    residents = observations_for_snapshot([casualty(
+        703, "residents of Crimea", "Since February 2022 the group has identified 703 "
+        "residents of Crimea who died while serving in the Russian armed forces.")],
+        snap(1, "2026-11-02"), site_organisation="CHRG site")
+    units = observations_for_snapshot([casualty(
+        1873, "members of military units stationed", "At least 1,873 members of military "
+        "units stationed in Crimea have died in the war since February 2022.")],
+        snap(2, "2026-11-05"), site_organisation="CHRG site")
+    events, _ = process([residents, units])
+    assert [(e["type"], e["figure"]["series"], e["figure"]["previous_value"]) for e in events] \
+        == [("figure.new", f"deaths/residents|crimea|cumulative:2022|{CHRG}", None),
+            ("figure.new", f"deaths/units|crimea|cumulative:2022|{CHRG}", None)]
+    assert events[1]["figure"]["population"] == "units"
+    key = units[0].series
+    assert SeriesKey.from_id(key.id) == key and key.population == "units"
+
+
+@pytest.mark.parametrize(("subject", "sentence", "population"), [
+    ("жителів Криму", "З лютого 2022 року група встановила 703 жителів Криму.", "residents"),
+    ("жителя Крыма", "С февраля 2022 года группа установила 703 жителя Крыма.", "residents"),
+    ("військовослужбовці", "загинули щонайменше 1 732 військовослужбовці цих частин",
+     "units"),
+    # No cue in the subject: the sentence names one population.
+    ("погибших", "не менее 1 732 погибших военнослужащих крымских частей", "units"),
+    ("", "at least 1,732 soldiers of these units have been killed, and 1,159 of them were "
+         "most likely citizens of Ukraine", "units"),
+    ("civilian residents", "12 civilian residents were killed by shelling", "civilians"),
+    # No cue, or cues of two populations in the sentence: no population.
+    ("", "The United Nations counted 40 deaths", ""),
+    ("", "703 residents died and 1,873 members of units died", ""),
+])
+def test_population_cues_in_three_languages(subject: str, sentence: str,
+                                            population: str) -> None:
+    key = series_key(casualty(703, subject, sentence), "Site")
+    assert key is not None and key.population == population
+
+
+def test_population_only_splits_casualty_metrics() -> None:
+    key = series_key(casualty(583, "residents of Crimea", "583 cases against residents",
+                              metric="criminal_cases"), "Site")
+    assert key is not None and key.population == "" and "/" not in key.id

@@ -130,3 +130,34 @@ def test_the_same_payload_at_a_new_address_is_not_a_new_report(store):
     assert moved.outcome == "new" and moved.duplicate_of == URL
     other = store.save_fetch(fetch(url=URL + "other", sha256="e" * 64, text="Other."))
     assert other.duplicate_of is None
+
+
+def test_migration_0004_gives_stored_casualty_figures_their_population(tmp_path):
+    """A database written before populations existed: its deaths figures move to the
+    population series new reports will use; other figures keep their ids."""
+    path = tmp_path / "rw.db"
+    store = Store(open_db(path))
+    store.sync_sources([Source(id="chrg", name="CHRG")])
+    org = "Crimean Human Rights Group"
+    figures = (
+        {"value": 703, "text": "703", "start": 0, "end": 3, "qualifier": "exact",
+         "metric": "deaths", "subject": "residents of Crimea", "region": "crimea",
+         "sentence": "703 residents of Crimea died.", "lang": "en",
+         "series_id": f"deaths|crimea|cumulative:2022|{org}"},
+        {"value": 583, "text": "583", "start": 10, "end": 13, "qualifier": "at_least",
+         "metric": "criminal_cases", "subject": "residents", "region": "crimea",
+         "sentence": "583 cases against residents.", "lang": "en",
+         "series_id": f"criminal_cases|crimea|cumulative:occupation|{org}"},
+    )
+    store.save_fetch(Fetch(source_id="chrg", url=URL, kind="report", status=200,
+                           fetched_at="2026-11-02T10:00:00Z", sha256="a" * 64, size=10,
+                           text="703 … 583", figures=figures))
+    # As it was stored before 0004: undo the new ids and forget the migration.
+    store.conn.execute("UPDATE figures SET series_id = ? WHERE metric = 'deaths'",
+                       [f"deaths|crimea|cumulative:2022|{org}"])
+    store.conn.execute("DELETE FROM _migrations WHERE name = '0004_series_populations'")
+    store.close()
+    db = open_db(path)
+    ids = dict(db.conn.execute("SELECT metric, series_id FROM figures").fetchall())
+    assert ids == {"deaths": f"deaths/residents|crimea|cumulative:2022|{org}",
+                   "criminal_cases": f"criminal_cases|crimea|cumulative:occupation|{org}"}

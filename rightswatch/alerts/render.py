@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from ..changes.populations import population_label
 from .rules import figure_delta
 
 TYPE_LABELS = {
@@ -118,6 +119,8 @@ def headline(event: Mapping[str, Any]) -> str:
     title = oneline(report.get("title")) or oneline(report.get("url")) or "untitled"
     if etype.startswith("figure.") and figure:
         what = _metric_label(figure.get("metric"))
+        if figure.get("population"):
+            what += f" ({population_label(figure['population'])})"
         if figure.get("region"):
             what += ", " + REGION_LABELS.get(figure["region"], str(figure["region"]))
         value = number(figure.get("value"))

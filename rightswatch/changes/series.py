@@ -1,8 +1,10 @@
 """Figure series: which figures count the same thing, and which new figure is news.
 
 A series holds the figures that count the same thing — same metric, same region, same
-period key (:func:`~rightswatch.changes.periods.normalize_period`) and same reporting
-organisation (the figure's ``source``, else the site's organisation).  Two organisations
+period key (:func:`~rightswatch.changes.periods.normalize_period`), same reporting
+organisation (the figure's ``source``, else the site's organisation) and, for casualty
+metrics, the same population (:mod:`~rightswatch.changes.populations`: residents of a
+region and members of the units stationed there are different counts).  Two organisations
 counting the same thing stay two series: their methods differ, and "CHRG 583 → UN 420"
 would be a false fall.  Figures without a metric are not in any series.
 
@@ -30,6 +32,7 @@ from typing import Any
 
 from .events import figure_event, num
 from .periods import normalize_period
+from .populations import population_of
 
 __all__ = [
     "Observation",
@@ -49,21 +52,24 @@ _ORDER = attrgetter("order_key")
 
 @dataclass(frozen=True, slots=True)
 class SeriesKey:
-    """What a series counts: metric, region, period key and reporting organisation.
+    """What a series counts: metric, region, period key, reporting organisation and (for
+    casualty metrics) population.
 
     ``id`` is stable and readable ("criminal_cases|crimea|cumulative:occupation|Crimean
-    Human Rights Group"), so it can be stored, used in dedup keys and typed on the command
-    line; region None is written "-".
+    Human Rights Group", "deaths/units|crimea|cumulative:2022|…"), so it can be stored,
+    used in dedup keys and typed on the command line; region None is written "-".
     """
 
     metric: str
     region: str | None
     period_key: str
     organisation: str
+    population: str = ""
     id: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        parts = (self.metric, self.region or NO_REGION, self.period_key, self.organisation)
+        what = self.metric + (f"/{self.population}" if self.population else "")
+        parts = (what, self.region or NO_REGION, self.period_key, self.organisation)
         object.__setattr__(self, "id", "|".join(p.replace("|", "/") for p in parts))
 
     @property
@@ -74,8 +80,10 @@ class SeriesKey:
     @classmethod
     def from_id(cls, series_id: str) -> SeriesKey:
         """Parse an ``id`` back (the organisation may not contain "|")."""
-        metric, region, period_key, organisation = series_id.split("|", 3)
-        return cls(metric, None if region == NO_REGION else region, period_key, organisation)
+        what, region, period_key, organisation = series_id.split("|", 3)
+        metric, _, population = what.partition("/")
+        return cls(metric, None if region == NO_REGION else region, period_key, organisation,
+                   population)
 
 
 def _organisation(name: str | None) -> str:
@@ -98,6 +106,7 @@ def series_key(figure: Mapping[str, Any], site_organisation: str, *,
         region=figure.get("region") or None,
         period_key=normalize_period(figure.get("period"), published_at),
         organisation=org or "unknown",
+        population=population_of(str(metric), figure.get("subject"), figure.get("sentence")),
     )
 
 

@@ -322,3 +322,28 @@ def _digests_scheduler(db: Database) -> None:
         );
         """,
     )
+
+
+@migration("0004_series_populations")
+def _series_populations(db: Database) -> None:
+    """Casualty series are keyed by population too (rightswatch.changes.populations):
+    "703 residents of Crimea killed" and "1,873 members of Crimea-based units killed" were
+    one series with a false jump between them.  Stored figures get their new series ids, so
+    history and new reports line up; events already sent keep the ids they were sent with.
+    """
+    from ..changes.populations import load_populations
+
+    populations = load_populations()
+    metrics = sorted(populations.metrics)
+    if not metrics:
+        return
+    rows = db.conn.execute(
+        f"""SELECT id, metric, subject, sentence, series_id FROM figures
+            WHERE series_id IS NOT NULL AND metric IN ({", ".join("?" * len(metrics))})""",
+        metrics).fetchall()
+    for figure_id, metric, subject, sentence, series_id in rows:
+        what, _, rest = series_id.partition("|")
+        population = populations.classify(metric, subject, sentence)
+        if population and "/" not in what:
+            db.conn.execute("UPDATE figures SET series_id = ? WHERE id = ?",
+                            [f"{what}/{population}|{rest}", figure_id])
