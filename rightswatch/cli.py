@@ -78,6 +78,31 @@ max_listing_pages = 10      # pagination depth
 recheck_days = 30           # re-check reports for silent edits this long
 concurrency_per_domain = 2
 download_delay = 1.0        # seconds between requests to one site (AutoThrottle adapts it)
+
+[scheduler]
+# When `rightswatch run` crawls each source (a [[source]] may set its own interval or cron).
+interval = "6h"             # or cron = "15 6,18 * * *"
+jitter = "10m"              # each run starts up to this much later
+timezone = "UTC"            # for cron lines, e.g. "Europe/Kyiv"
+
+# The weekly digest (Monday 08:00 by default); secrets only as ${{ENV}} references.
+# [digest]
+# to = ["team@example.org"]
+# from = "rightswatch <rightswatch@example.org>"
+# smtp_url = "smtp://rightswatch:${{SMTP_PASSWORD}}@mail.example.org:587"
+# day_of_week = "mon"
+# time = "08:00"
+# timezone = "Europe/Kyiv"
+
+# Alerts as they happen: see README.md ("Alerts").
+# [[alert]]
+# name = "crimea-team"
+# channel = "email"
+# to = ["analyst@example.org"]
+# from = "rightswatch <rightswatch@example.org>"
+# smtp_url = "smtp://rightswatch:${{SMTP_PASSWORD}}@mail.example.org:587"
+# events = ["figure.new", "figure.changed", "report.removed", "source.*"]
+# regions = ["crimea"]
 """
 
 

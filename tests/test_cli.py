@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from warcio.archiveiterator import ArchiveIterator
 from rightswatch.alerts.render import webhook_body
 from rightswatch.alerts.webhook import verify_signature
 from rightswatch.cli import cli
+from rightswatch.config import load_config
 from rightswatch.crawler import run_crawl
 from rightswatch.db import Store, open_db
 from rightswatch.demo.run import DIGEST_RECIPIENT
@@ -43,6 +45,21 @@ def test_init_writes_a_loadable_starter(tmp_path: Path):
     assert "chrg" in ids and "zmina" in ids
     again = CliRunner().invoke(cli, ["init", str(tmp_path)])
     assert again.exit_code != 0 and "exists" in again.output
+
+
+def test_the_starters_commented_examples_are_valid_once_uncommented(tmp_path: Path,
+                                                                   monkeypatch):
+    assert invoke("init", str(tmp_path)).exit_code == 0
+    path = tmp_path / "rightswatch.toml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    # "# [digest]", "# key = value": example tables and their keys, not prose comments.
+    example = re.compile(r"^# (\[\[?[a-z]+\]\]?$|[a-z_]+ = )")
+    path.write_text("\n".join(line[2:] if example.match(line) else line for line in lines),
+                    encoding="utf-8")
+    monkeypatch.setenv("SMTP_PASSWORD", "hunter2")
+    config = load_config(path)
+    assert config.digest.recipients and config.alerts[0].name == "crimea-team"
+    assert config.scheduler.schedule.describe() == "every 6h (+ up to 10m jitter)"
 
 
 def test_configuration_errors_are_one_line(tmp_path: Path):
@@ -262,6 +279,4 @@ def _png_size(data: bytes) -> tuple[int, int]:
 def test_crawl_of_no_sources_does_nothing(tmp_path: Path):
     config_path = tmp_path / "rightswatch.toml"
     config_path.write_text("[rightswatch]\n", encoding="utf-8")
-    from rightswatch.config import load_config
-
     assert run_crawl(load_config(config_path)).crawls == []
