@@ -31,7 +31,6 @@ import contextlib
 import json
 import logging
 import os
-import random
 import signal
 import threading
 import time
@@ -58,7 +57,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from .alerts.dispatch import process_alive
 from .config import Config, Schedule, Source
 from .crawler import lock_path, lock_sources, run_crawl
-from .db import open_db
+from .db import Store, open_db
 from .db import schedule as state
 from .db.outbox import parse_ts
 from .db.store import iso
@@ -217,12 +216,10 @@ class Scheduler:
     """The jobs of one configuration.  `start()` plans and starts them in background
     threads; `stop()` stops them cleanly; `run_until(event)` does both around a wait."""
 
-    def __init__(self, config: Config, *, clock: Clock = system_clock,
-                 rng: random.Random | None = None) -> None:
+    def __init__(self, config: Config, *, clock: Clock = system_clock) -> None:
         self.config = config
         self.settings = config.scheduler
         self.clock = clock
-        self.rng = rng or random.Random()
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._running: set[str] = set()
@@ -247,8 +244,6 @@ class Scheduler:
         now = self.clock()
         db = open_db(self.config.database)
         try:
-            from .db import Store
-
             Store(db).sync_sources(self.config.sources)
             self._reap_stale_crawls(db)
             starts = {sid: parse_ts(at) for sid, at in state.last_crawl_starts(db).items() if at}
