@@ -6,6 +6,7 @@ events they return.
 
 - :mod:`.textdiff`  word diffs of clean texts, noise rules (``noise.toml``), summaries
 - :mod:`.periods`   period phrases → period keys (``periods.toml``)
+- :mod:`.populations` who a casualty count counts (``populations.toml``), part of series keys
 - :mod:`.series`    series keys, observations, headline choice, figure event planning
 - :mod:`.events`    every event shape and dedup key
 - :mod:`.bench`     ``run()`` for ``make bench`` (``series_figures_per_s``)

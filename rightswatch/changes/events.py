@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PAGE_EVENT_TYPES",
     "PAYLOAD_VERSION",
+    "delta",
     "figure_event",
     "num",
     "num_str",
@@ -49,6 +50,11 @@ def num(value: Any) -> int | float:
     """A figure value as JSON should carry it: 583, not 583.0 (the DB stores REAL)."""
     v = float(value)
     return int(v) if v.is_integer() else v
+
+
+def delta(value: Any, previous: Any) -> int | float:
+    """value − previous as JSON carries it (float noise rounded away: 0.3 − 0.1 is 0.2)."""
+    return num(round(num(value) - num(previous), 9))
 
 
 def num_str(value: Any) -> str:
@@ -158,7 +164,7 @@ def figure_event(kind: str, obs: Observation, previous: Observation | None, *,
             previous_url=previous.page_url,
             previous_published_at=previous.published_at,
             previous_snapshot_id=previous.snapshot_id,
-            delta=num(round(value - prev_value, 9)),
+            delta=delta(value, prev_value),
         )
         dedup = f"figure.changed|{s.id}|{obs.page_url}|{num_str(value)}|{num_str(prev_value)}"
     else:

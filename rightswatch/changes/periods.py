@@ -312,23 +312,28 @@ def _strip_reporting(text: str, rules: PeriodRules) -> str:
     return _SPACE_RE.sub(" ", text).strip(" ,.;:-")
 
 
+def _resolve(period: str, pub: tuple[int, int] | None, rules_path: str | None
+             ) -> tuple[str, str | None]:
+    """(key, name of the deciding rule: "reporting", a rule's name, or None for text:)."""
+    rules = load_period_rules(rules_path)
+    rest = _strip_reporting(normalize_phrase(period), rules)
+    if not any(ch.isalnum() for ch in rest):
+        return CUMULATIVE_UNSPECIFIED, "reporting"
+    for rule in rules.rules:
+        for m in rule.regex.finditer(rest):
+            try:
+                return _key_for(rule, _captures(m), rules, pub), rule.name
+            except _Unresolved:
+                continue
+    return "text:" + rest, None
+
+
 @functools.lru_cache(maxsize=8192)
 def _normalize_cached(period: str | None, pub_ym: tuple[int, int] | None,
                       rules_path: str | None) -> str:
     if period is None:
         return CUMULATIVE_UNSPECIFIED
-    rules = load_period_rules(rules_path)
-    phrase = normalize_phrase(period)
-    rest = _strip_reporting(phrase, rules)
-    if not any(ch.isalnum() for ch in rest):
-        return CUMULATIVE_UNSPECIFIED
-    for rule in rules.rules:
-        for m in rule.regex.finditer(rest):
-            try:
-                return _key_for(rule, _captures(m), rules, pub_ym)
-            except _Unresolved:
-                continue
-    return "text:" + rest
+    return _resolve(period, pub_ym, rules_path)[0]
 
 
 def normalize_period(period: str | None, published_at: str | None = None,
@@ -345,20 +350,7 @@ def normalize_period(period: str | None, published_at: str | None = None,
 def explain_period(period: str, published_at: str | None = None,
                    *, rules_path: str | None = None) -> tuple[str, str | None]:
     """(key, name of the rule that decided it): for analysts checking a new rule."""
-    rules = load_period_rules(rules_path)
-    rest = _strip_reporting(normalize_phrase(period), rules)
-    if not any(ch.isalnum() for ch in rest):
-        return CUMULATIVE_UNSPECIFIED, "reporting"
-    pub = _pub(published_at)
-    for rule in rules.rules:
-        for m in rule.regex.finditer(rest):
-            try:
-                return _key_for(rule, _captures(m), rules, pub), rule.name
-            except _Unresolved:
-                continue
-    return "text:" + rest, None
-
-
+    return _resolve(period, _pub(published_at), rules_path)
 
 
 _MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -372,6 +364,15 @@ def _human_ym(text: str) -> str:
     return year
 
 
+@functools.cache
+def _alias_origin() -> dict[str, str]:
+    """[settings.cumulative_alias] read backwards: the start each alias stands for."""
+    origin: dict[str, str] = {}
+    for start, alias in load_period_rules().cumulative_alias.items():
+        origin.setdefault(alias, start)
+    return origin
+
+
 def describe_period_key(key: str | None) -> str:
     """A period key as a reader of a digest or chart title reads it ("since September
     2023", "July 2024 – September 2024"); "" when the count states no period."""
@@ -381,9 +382,8 @@ def describe_period_key(key: str | None) -> str:
     if kind == "cumulative":
         if rest == "occupation":
             return "since the occupation began"
-        if rest == "2022":
-            return "since February 2022"
-        return f"since {_human_ym(rest)}"
+        # An aliased start reads as the start it stands for ("2022" is since February 2022).
+        return f"since {_human_ym(_alias_origin().get(rest, rest))}"
     if kind == "interval":
         start, _, end = rest.partition("/")
         if start == "occupation":

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
-from .events import figure_event, num
+from .events import delta, figure_event, num
 from .periods import normalize_period
 from .populations import population_of
 
@@ -248,20 +248,10 @@ def series_history_rows(observations: Iterable[Observation] | Mapping[str, Seque
                 "title": o.title,
                 "snapshot_id": o.snapshot_id,
                 "previous_value": prev.value if prev else None,
-                "delta": num(round(o.value - prev.value, 9)) if prev else None,
+                "delta": delta(o.value, prev.value) if prev else None,
             })
             prev = o
     return rows
-
-
-def _lookup_also(also_reported: Mapping[Any, Sequence[str]] | None, key: SeriesKey
-                 ) -> set[str]:
-    if not also_reported:
-        return set()
-    out: set[str] = set()
-    for topic in {key.topic, (key.metric, key.region, key.period_key)}:
-        out.update(also_reported.get(topic, ()))
-    return out
 
 
 def plan_figure_events(new: Sequence[Observation], history: Mapping[str, Sequence[Observation]],
@@ -295,7 +285,8 @@ def plan_figure_events(new: Sequence[Observation], history: Mapping[str, Sequenc
     for sid, snaps in by_series.items():
         heads = sorted((headline(v) for v in snaps.values()), key=lambda o: o.order_key)
         key = heads[0].series
-        others = (batch_orgs[key.topic] | _lookup_also(also_reported, key)) - {key.organisation}
+        stored_orgs = also_reported.get(key.topic, ()) if also_reported else ()
+        others = (batch_orgs[key.topic] | set(stored_orgs)) - {key.organisation}
         newest = _newest(history.get(sid, ()), snaps)
         for obs in heads:
             event = None

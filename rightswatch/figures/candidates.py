@@ -5,7 +5,8 @@ Choices (documented in the package docstring too):
 * "до" / "up to" is read as ``up_to`` only when nothing makes it the "to" of a change
   ("зросла з 574 до 583") or a range; dates and durations after it are not figures anyway.
 * A range ("200–300", "від 200 до 300", "between 200 and 300") becomes ONE figure: value =
-  the lower end, qualifier ``at_least`` (or the written qualifier), ``range_end`` = upper end.
+  the lower end, qualifier ``at_least`` (or the written qualifier); ``Figure.range_end``
+  reads the upper end back from the figure's text.
   "from 574 to 583" after a verb of change ("rose", "зросла") is two figures.
 """
 
@@ -18,9 +19,7 @@ from .analysis import SentenceView
 from .lexicon import Lexicon
 from .nonfigures import Cand, classify
 from .numbers import parse_words, scale_at
-from .text import NUM, PUNCT, WORD, Tokens
-
-_DASHES = frozenset("-‐‑–—")
+from .text import DASHES, NUM, PUNCT, WORD, Tokens
 
 
 def find_candidates(sv: SentenceView, lex: Lexicon) -> list[Cand]:
@@ -41,7 +40,7 @@ def find_candidates(sv: SentenceView, lex: Lexicon) -> list[Cand]:
                 if kinds[a] == WORD and lows[a] in lex.cardinal_suffixes:
                     a += 1
                 elif (
-                    raws[a] in _DASHES
+                    raws[a] in DASHES
                     and a + 1 < n
                     and t.glued(a + 1)
                     and kinds[a + 1] == WORD
@@ -179,7 +178,6 @@ def _merge_ranges(sv: SentenceView, cands: list[Cand]) -> list[Cand]:
                         lo = lo * factor
                 if lo < hi:
                     a.value = lo
-                    a.range_end = hi
                     a.j, a.after, a.end = b.j, b.after, b.end
                     a.qj = b.qj
                     if a.qual == "exact":
@@ -214,7 +212,7 @@ def _range_shape(sv: SentenceView, a: Cand, b: Cand, loose: bool = False) -> int
     gap = b.qi - a.qj if b.qi >= 0 else b.i - a.after
     if b.qual not in ("exact", "up_to"):
         return None
-    if b.i == a.after + 1 and t.raws[a.after] in _DASHES and t.kinds[a.after] == PUNCT:
+    if b.i == a.after + 1 and t.raws[a.after] in DASHES and t.kinds[a.after] == PUNCT:
         return -1
     if gap < 0:
         return None

@@ -192,11 +192,7 @@ def _raw_source(sv: SentenceView, j: int) -> str | None:
         k += 1
     if k == j or t.kinds[j] != WORD:
         return None
-    return _slice(sv, j, k)
-
-
-def _slice(sv: SentenceView, i: int, j: int) -> str:
-    return sv.slice(i, j)
+    return sv.slice(j, k)
 
 
 def metric_of(
@@ -288,9 +284,9 @@ def subject_of(sv: SentenceView, c: Cand, cue: tuple[int, int] | None, after: bo
     if last >= first:
         while last > first and t.lows[last] in ("of", "the", "a", "an"):
             last -= 1
-        return _slice(sv, first, last + 1)
+        return sv.slice(first, last + 1)
     if cue and not after:
-        return _slice(sv, cue[0], cue[1])
+        return sv.slice(cue[0], cue[1])
     return None
 
 
@@ -366,7 +362,7 @@ def period_of(sv: SentenceView, ctx: SentenceContext, c: Cand) -> str | None:
             best, best_d = (i, j), d
     if best is None:
         return None
-    return _slice(sv, *best)
+    return sv.slice(*best)
 
 
 def source_of(ctx: SentenceContext, c: Cand) -> str | None:

@@ -23,12 +23,10 @@ from .lexicon import LANGS, Lexicon, load
 from .model import Figure
 from .nonfigures import Cand
 from .numbers import to_number
-from .text import PUNCT, Sentence, normalise, split_sentences
+from .text import LETTER_RE, PUNCT, WORD_RE, Sentence, normalise, split_sentences
 
 _DIGIT_RE = re.compile(r"[0-9]")
-_WORD_RE = re.compile(r"[^\W\d_]+(?:['’ʼ`][^\W\d_]+)*")
 _CYRILLIC_RE = re.compile(r"[\u0400-\u04FF]")
-_LETTER_RE = re.compile(r"[^\W\d_]")
 _DIGIT_RUN_RE = re.compile(r"[0-9]+")
 # More numbers than this in one (capped) sentence is a table or noise, not prose.
 MAX_NUMBERS_PER_SENTENCE = 80
@@ -81,11 +79,11 @@ def _may_hold_number(text: str, s: Sentence, lex: Lexicon) -> bool:
     A sentence without a single letter has no context for a figure: it is a table row or
     broken text, and skipping it keeps hostile input ("1,1,1,…", "1 1 1 …") linear and fast.
     """
-    if not _LETTER_RE.search(text, s.start, s.end):
+    if not LETTER_RE.search(text, s.start, s.end):
         return False
     if _DIGIT_RE.search(text, s.start, s.end):
         return True
-    found = _WORD_RE.findall(text, s.start, s.end)
+    found = WORD_RE.findall(text, s.start, s.end)
     return not lex.trigger_words.isdisjoint(map(normalise, found))
 
 
@@ -99,7 +97,7 @@ def _paragraph_figures(
     prev_metric: str | None = None
     pending: list[dict] = []  # figures whose source may still be given by a later sentence
     for s in para:
-        if not _LETTER_RE.search(text, s.start, s.end):
+        if not LETTER_RE.search(text, s.start, s.end):
             continue  # no words, no context: a table row or noise
         if len(_DIGIT_RUN_RE.findall(text, s.start, s.end)) > MAX_NUMBERS_PER_SENTENCE:
             continue

@@ -16,10 +16,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from .text import PUNCT, WORD, Tokens, normalise, tokenize
-
-# Apostrophe and ё variants read as the plain forms.
-_FOLD: dict[int, str] = {ord("’"): "'", ord("ё"): "е", ord("Ё"): "Е"}
+from .text import FOLD, WORD, Tokens, normalise, tokenize
 
 LANGS = ("en", "uk", "ru")
 METRICS = (
@@ -67,9 +64,7 @@ def _compile_phrase(phrase: str, case_rule: str) -> tuple[Pat, ...]:
                 case = 2
             elif case_rule == "initial" and raw[:1].isupper():
                 case = 2 if (len(raw) > 1 and raw.isupper()) else 1
-        text = (
-            raw.translate(_FOLD) if case else toks.lows[i]
-        )
+        text = raw.translate(FOLD) if case else toks.lows[i]
         pats.append((text, stem, case))
     return tuple(pats)
 
@@ -129,8 +124,6 @@ class PhraseMatcher:
         by_end: dict[str, dict[int, tuple[int, Any]]] = defaultdict(dict)
         lows, raws = toks.lows, toks.raws
         n = len(lows)
-        if self._stem_items is None:
-            self._stem_items = sorted(self.stems.items())
         first = self._first
         for i in range(n):
             found = first(lows[i])
@@ -159,7 +152,7 @@ def _match(pats: tuple[Pat, ...], lows: list[str], raws: list[str], i: int, n: i
         if case == 0:
             tok = lows[j]
         else:
-            tok = raws[j].translate(_FOLD)
+            tok = raws[j].translate(FOLD)
             if case == 1:
                 if tok[:1] != text[:1]:
                     return -1
@@ -171,9 +164,6 @@ def _match(pats: tuple[Pat, ...], lows: list[str], raws: list[str], i: int, n: i
             return -1
         j += 1
     return j
-
-
-_FOLD = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "ё": "е", "Ё": "Е"})
 
 
 @dataclass(slots=True)
@@ -283,7 +273,10 @@ _CARDINAL_SUFFIXES = {
 }
 
 
+@cache
 def _read(name: str) -> dict[str, Any]:
+    """One lexicon file, parsed once per process (every language's load reads all of
+    them: the abbreviations of all three languages apply everywhere).  Read-only."""
     data = resources.files(__package__).joinpath("lexicons", name).read_bytes()
     return tomllib.loads(data.decode("utf-8"))
 
@@ -313,8 +306,7 @@ def load(lang: str) -> Lexicon:
     # Abbreviations are script-specific, so all languages' lists are safe to use together
     # (an English report quoting "ст. 328" must not be cut after "ст.").
     for code in LANGS:
-        doc = docs[langs.index(code)] if code in langs else _read(f"{code}.toml")
-        never_final.update(normalise(w) for w in doc["sentences"]["never_final"])
+        never_final.update(normalise(w) for w in _read(f"{code}.toml")["sentences"]["never_final"])
     for region, entry in regions.items():
         if not isinstance(entry, dict):
             continue
@@ -446,8 +438,3 @@ def _add_phrases(doc: dict[str, Any], m: PhraseMatcher) -> None:
         m.add(p, ("attr_verb", None))
     for p in att["backref"]:
         m.add(p, ("backref", None))
-
-
-def is_punct(toks: Tokens, i: int, chars: str) -> bool:
-    """True when token *i* is a punctuation token among *chars*."""
-    return 0 <= i < len(toks) and toks.kinds[i] == PUNCT and toks.raws[i] in chars

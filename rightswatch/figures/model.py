@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from .lexicon import load
+from .numbers import values_in
+
 QUALIFIERS = ("exact", "at_least", "more_than", "approx", "up_to", "less_than")
 
 
@@ -34,9 +37,6 @@ class Figure:
     @property
     def range_end(self) -> int | float | None:
         """The upper end of a range figure ("200–300" → 300), else None."""
-        from .lexicon import load
-        from .numbers import values_in
-
         vals = values_in(self.text, load(self.lang or "uk+ru"))
         if len(vals) >= 2 and vals[-1] > self.value:
             return vals[-1]

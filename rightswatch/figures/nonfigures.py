@@ -14,9 +14,8 @@ from fractions import Fraction
 
 from .analysis import SentenceView
 from .lexicon import Lexicon
-from .text import NUM, PUNCT, WORD
+from .text import DASHES, NUM, PUNCT, WORD
 
-_DASHES = frozenset("-‐‑–—")
 _CONNECTORS = frozenset(
     [",", "and", "or", "і", "й", "та", "або", "чи", "и", "или", "либо", "-", "–", "—", "&", "to"]
 )
@@ -45,7 +44,6 @@ class Cand:
     qual: str = "exact"
     qi: int = -1  # first token including the qualifier
     qj: int = -1  # token after the number including a postfix qualifier
-    range_end: Fraction | None = None
 
 
 def classify(sv: SentenceView, c: Cand, lex: Lexicon, prior: dict[int, str]) -> str | None:
@@ -83,11 +81,9 @@ def _glued(sv: SentenceView, c: Cand, lex: Lexicon, prior: dict[int, str]) -> st
     p = i - 1
     if p >= 0 and t.glued(i):
         pk, pr = kinds[p], raws[p]
-        if pk == WORD:
+        if pk in (WORD, NUM):
             return "stray"
-        if pk == NUM:
-            return "stray"
-        if pr in _DASHES and p >= 1 and t.glued(p):
+        if pr in DASHES and p >= 1 and t.glued(p):
             if kinds[p - 1] == WORD:
                 return "identifier"  # Су-27, COVID-19, ИК-2
             if kinds[p - 1] == NUM and prior.get(p - 1) in ("identifier", "phone", "date", "year"):
@@ -130,7 +126,7 @@ def _glued(sv: SentenceView, c: Cand, lex: Lexicon, prior: dict[int, str]) -> st
                 return "duration"
             return "stray"
         if nk == PUNCT:
-            if nr in _DASHES and k + 1 < n and t.glued(k + 1) and kinds[k + 1] == WORD:
+            if nr in DASHES and k + 1 < n and t.glued(k + 1) and kinds[k + 1] == WORD:
                 nl2 = lows[k + 1]
                 if nl2 in lex.ordinal_suffixes:
                     return "ordinal"
@@ -144,11 +140,11 @@ def _glued(sv: SentenceView, c: Cand, lex: Lexicon, prior: dict[int, str]) -> st
             if nr == ":" and k + 1 < n and t.glued(k + 1) and kinds[k + 1] == NUM:
                 return "time"
             if (
-                nr in _DASHES
+                nr in DASHES
                 and k + 2 < n
                 and kinds[k + 1] == NUM
                 and t.glued(k + 1)
-                and raws[k + 2] in _DASHES
+                and raws[k + 2] in DASHES
                 and t.glued(k + 2)
             ):
                 return "phone"  # 123-45-67
@@ -233,7 +229,7 @@ def _after(sv: SentenceView, c: Cand) -> str | None:
     if c.value <= 31 and c.value.denominator == 1 and not c.scaled:
         if m.at("month", a) or (a + 1 < n and t.raws[a] == "." and m.at("month", a + 1)):
             return "date"
-        if t.raws[a] in _DASHES and a + 2 < n and t.kinds[a + 1] == NUM and m.at("month", a + 2):
+        if t.raws[a] in DASHES and a + 2 < n and t.kinds[a + 1] == NUM and m.at("month", a + 2):
             return "date"  # 5–7 March
     return None
 
@@ -264,7 +260,7 @@ def _shape(sv: SentenceView, c: Cand, prior: dict[int, str]) -> str | None:
     q = i - 1
     if (
         q >= 1
-        and raws[q] in _DASHES
+        and raws[q] in DASHES
         and kinds[q - 1] == NUM
         and prior.get(q - 1) in ("year", "date")
         and piece.plain

@@ -20,10 +20,14 @@ _NUM = rf"[0-9]{{1,{MAX_GROUP_DIGITS}}}(?:[{SEPARATORS}][0-9]{{1,{MAX_GROUP_DIGI
 # Apostrophes inside Ukrainian words ("п'ять", "в'язні") and English possessives.
 _WORD = r"[^\W\d_]+(?:['’ʼ`][^\W\d_]+)*"
 TOKEN_RE = re.compile(rf"({_NUM})|({_WORD})|(\S)")
+WORD_RE = re.compile(_WORD)  # a word token as TOKEN_RE reads it
+LETTER_RE = re.compile(r"[^\W\d_]")
 
 NUM, WORD, PUNCT = 1, 2, 3
 
-_NORMALISE = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "ё": "е", "Ё": "Е"})
+DASHES = frozenset("-‐‑–—")
+# Apostrophe and ё variants read as the plain forms (before lowercasing: "Ё" too).
+FOLD = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "ё": "е", "Ё": "Е"})
 
 
 _NORMAL_CACHE: dict[str, str] = {}
@@ -34,7 +38,7 @@ def normalise(word: str) -> str:
     (typographic apostrophes, "ё", the English possessive "'s")."""
     low = _NORMAL_CACHE.get(word)
     if low is None:
-        low = word.translate(_NORMALISE).lower()
+        low = word.translate(FOLD).lower()
         if low.endswith("'s") and len(low) > 3:
             low = low[:-2]
         if len(_NORMAL_CACHE) < 500_000:
@@ -93,7 +97,6 @@ class Sentence:
 _BOUNDARY_RE = re.compile(r"\n[ \t\r\f\v]*\n\s*|\n|[.!?…]+[\"'»”’)\]]*[ \t\r\f\v\u00a0]+")
 _TERMINAL = frozenset(".!?…:;")
 MAX_SENTENCE = 1500
-_LETTER_RE = re.compile(r"[^\W\d_]")
 _LAST_WORD_RE = re.compile(r"([^\W\d_]+(?:[./][^\W\d_]+)*)\.?$")
 
 
@@ -162,7 +165,7 @@ def split_sentences(text: str, never_final: frozenset[str]) -> list[Sentence]:
         if nxt.islower() or nxt in ",;:)":
             continue
         if letter_at < 0:
-            lm = _LETTER_RE.search(text, max(scanned, sent_start), s)
+            lm = LETTER_RE.search(text, max(scanned, sent_start), s)
             scanned = s
             if lm is None:
                 continue

@@ -53,9 +53,8 @@ class Scores:
     paragraphs: int = 0
     gold: int = 0
     predicted: int = 0
-    tp: int = 0
+    tp: int = 0  # predictions matched to a gold figure (each gold figure at most once)
     fp: int = 0
-    matched: int = 0
     value_ok: int = 0
     qual_ok: int = 0
     metric_ok: int = 0
@@ -74,10 +73,10 @@ class Scores:
 
     @property
     def recall(self) -> float:
-        return self.matched / self.gold if self.gold else 1.0
+        return self.tp / self.gold if self.gold else 1.0
 
     def acc(self, ok: int, n: int | None = None) -> float:
-        n = self.matched if n is None else n
+        n = self.tp if n is None else n
         return ok / n if n else 1.0
 
     def row(self) -> dict[str, float]:
@@ -130,7 +129,6 @@ def score(path: Path, lang: str | None = None) -> Scores:
                 continue
             used.add(hit)
             s.tp += 1
-            s.matched += 1
             g = gold[hit][1]
             _check(s, para["id"], f, g)
         for k, (_gs, g) in enumerate(gold):
