@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 
@@ -39,7 +39,26 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose heavier command groups are imported only when they are used (or listed
+    by --help): `rightswatch demo` pulls in the demo world and its web server, which no other
+    command needs, so they must not slow every command's start-up."""
+
+    lazy: ClassVar[Mapping[str, tuple[str, str]]] = {"demo": ("rightswatch.demo.cli", "demo")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            import importlib
+
+            module, attr = self.lazy[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), attr), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="rightswatch")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help=f"Configuration file (default ./{DEFAULT_CONFIG_NAME}, else built-in defaults).")
@@ -305,13 +324,12 @@ def parse_since(value: str) -> str:
     """'7d', '12h', '30m' or an ISO date/datetime -> the ISO UTC moment it means."""
     from datetime import UTC, datetime, timedelta
 
-    from .db.store import iso
-    from .spiders.incremental import parse_when
+    from .db.store import iso, parse_moment
 
     units = {"d": "days", "h": "hours", "m": "minutes", "w": "weeks"}
     if value[:-1].isdigit() and value[-1:] in units:
         return iso(datetime.now(UTC) - timedelta(**{units[value[-1]]: int(value[:-1])}))
-    when = parse_when(value)
+    when = parse_moment(value)
     if when is None:
         raise click.BadParameter(f"{value!r}: use 7d, 12h, 30m or a date like 2026-11-01")
     return iso(when)
@@ -568,6 +586,7 @@ def digest(ctx: Context, since: str, out: Path | None, send: bool) -> None:
 
     from .alerts.digest import DigestError, make_digest, summary_line
     from .alerts.errors import AlertError
+    from .db.store import parse_ts
 
     config = ctx.config
     if not config.database.exists():
@@ -577,7 +596,7 @@ def digest(ctx: Context, since: str, out: Path | None, send: bool) -> None:
         raise click.ClickException(
             "--send: the digest has no recipients; add `to = [\"you@example.org\"]` and "
             f"smtp_url to the [digest] table of {config.path or DEFAULT_CONFIG_NAME}")
-    start = datetime.fromisoformat(parse_since(since).replace("Z", "+00:00"))
+    start = parse_ts(parse_since(since))
     # Stored times have whole seconds and the period excludes its end: round up, so that an
     # event stored in this very second is in the digest.
     until = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
@@ -603,15 +622,6 @@ def digest(ctx: Context, since: str, out: Path | None, send: bool) -> None:
         if result.existing_delivery_ids:
             click.echo(f"  already queued for this period, not queued again: "
                        f"{', '.join(result.existing_delivery_ids)}")
-
-
-def _register_subcommands() -> None:
-    from .demo.cli import demo
-
-    cli.add_command(demo)
-
-
-_register_subcommands()
 
 
 def main() -> None:

@@ -30,8 +30,8 @@ from typing import Any
 from urllib.parse import quote
 
 from . import __version__
-from .alerts.render import REGION_LABELS, ArchiveLookup, event_view, safe_url
-from .db import Store, open_db
+from .alerts.render import REGION_LABELS, ArchiveLookup, event_view, metric_label, safe_url
+from .db import Store, digests, open_db
 from .db.store import iso
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -215,7 +215,7 @@ def add_entry(feed: ET.Element, event: Mapping[str, Any], *, fallback_updated: s
     figure = event.get("figure") or {}
     if figure:
         metric = figure.get("metric")
-        _category(entry, metric, METRIC_SCHEME, str(metric or "").replace("_", " ") or None)
+        _category(entry, metric, METRIC_SCHEME, metric_label(metric, "") or None)
         region = figure.get("region")
         _category(entry, region, REGION_SCHEME, REGION_LABELS.get(str(region or "")))
     _sub(entry, "summary", summary_text(view), type="text")
@@ -295,14 +295,9 @@ def load_events(database: str | Path, *, since: str | None, types: Sequence[str]
     store = Store(open_db(database))
     try:
         events = store.events(since=since, types=types, include_backfill=include_backfill)
-        records: dict[int, tuple[str, int | None]] = {}
-        for event in events:
-            snapshot_id = (event.get("report") or {}).get("snapshot_id")
-            if isinstance(snapshot_id, int) and snapshot_id not in records:
-                row = store.snapshot_row(snapshot_id)
-                if row and row.get("warc_file"):
-                    records[snapshot_id] = (row["warc_file"], row.get("warc_offset"))
-        return events, records
+        snapshot_ids = [sid for sid in ((e.get("report") or {}).get("snapshot_id")
+                                        for e in events) if isinstance(sid, int)]
+        return events, digests.archive_locations(store.db, snapshot_ids)
     finally:
         store.close()
 

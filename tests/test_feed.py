@@ -14,7 +14,13 @@ from test_alerts_support import figure_event, store_events
 from rightswatch.cli import cli
 from rightswatch.config import Config, load_config
 from rightswatch.db import Store, open_db
-from rightswatch.feed import ENTRY_ID_PREFIX, rfc3339, write_atomically, xml_text
+from rightswatch.feed import (
+    ENTRY_ID_PREFIX,
+    load_events,
+    rfc3339,
+    write_atomically,
+    xml_text,
+)
 from rightswatch.ingest import ingest_file
 
 ARCHIVE = "https://archive.example.org/snapshots"
@@ -284,3 +290,27 @@ def test_health_and_edit_events_become_entries(config: Config, tmp_path: Path):
     assert edit.title == "ZMINA · report edited: Weekly review"
     assert "−574 +583" in edit.content[0].value
     assert edit.link == "https://zmina.info/en/r/"
+
+
+def test_load_events_finds_the_warc_record_of_each_snapshot(tmp_path: Path):
+    from rightswatch.db.store import Fetch
+
+    database = tmp_path / "rw.db"
+    store = Store(open_db(database))
+    try:
+        store.ensure_manual_source("chrg", "CHRG")
+        archived = store.save_fetch(Fetch(
+            source_id="chrg", url="https://crimeahrg.org/a/", kind="report", status=200,
+            fetched_at="2026-11-02T10:00:00Z", sha256="a" * 64, warc_file="rw-1.warc.gz",
+            warc_offset=1234, warc_record_type="response")).snapshot_id
+        unarchived = store.save_fetch(Fetch(
+            source_id="chrg", url="https://crimeahrg.org/b/", kind="report", status=200,
+            fetched_at="2026-11-02T10:00:00Z", sha256="b" * 64)).snapshot_id
+    finally:
+        store.close()
+    events = [figure_event(i, report__snapshot_id=sid)
+              for i, sid in enumerate((archived, unarchived, archived))]
+    store_events(database, events, [])
+    found, records = load_events(database, since=None, include_backfill=True)
+    assert len(found) == 3
+    assert records == {archived: ("rw-1.warc.gz", 1234)}

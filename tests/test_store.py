@@ -161,3 +161,33 @@ def test_migration_0004_gives_stored_casualty_figures_their_population(tmp_path)
     ids = dict(db.conn.execute("SELECT metric, series_id FROM figures").fetchall())
     assert ids == {"deaths": f"deaths/residents|crimea|cumulative:2022|{org}",
                    "criminal_cases": f"criminal_cases|crimea|cumulative:occupation|{org}"}
+
+
+def test_scheduler_job_rows_are_read_back_by_id(store):
+    from datetime import UTC, datetime
+
+    from rightswatch.db import schedule
+
+    at = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
+    schedule.record_job(store.db, "crawl:chrg", kind="crawl", source_id="chrg",
+                        schedule="every 6h", next_run_at=at, last_status="ok")
+    schedule.record_job(store.db, "digest", kind="digest")
+    assert set(schedule.jobs(store.db)) == {"crawl:chrg", "digest"}
+    job = schedule.job(store.db, "crawl:chrg")
+    assert job is not None and job["id"] == "crawl:chrg" and job["source_id"] == "chrg"
+    assert job["next_run_at"] == "2026-11-02T10:00:00Z" and job["last_status"] == "ok"
+    assert schedule.job(store.db, "digest")["kind"] == "digest"
+    assert schedule.job(store.db, "crawl:nope") is None
+
+
+def test_parse_moment_reads_dates_and_datetimes_as_utc():
+    from datetime import UTC, datetime
+
+    from rightswatch.db.store import parse_moment
+
+    assert parse_moment("2026-11-02") == datetime(2026, 11, 2, tzinfo=UTC)
+    assert parse_moment(" 2026-11-02T12:00:00+02:00 ") == datetime(2026, 11, 2, 10, tzinfo=UTC)
+    assert parse_moment("2026-11-02T10:00:00Z") == datetime(2026, 11, 2, 10, tzinfo=UTC)
+    assert parse_moment("2026-11-02 and more") == datetime(2026, 11, 2, tzinfo=UTC)
+    assert parse_moment("not a date") is None
+    assert parse_moment("") is None and parse_moment(None) is None and parse_moment(7) is None

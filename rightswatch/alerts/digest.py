@@ -49,7 +49,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ..changes.periods import describe_period_key
 from ..config import ConfigError, check_timezone
 from ..db import Database, digests, open_db
-from ..db.store import iso
+from ..db.store import iso, parse_moment
 from .errors import AlertError, RuleError
 from .render import (
     _HTML,
@@ -58,6 +58,7 @@ from .render import (
     REGION_LABELS,
     SUBJECT_MAX,
     event_view,
+    metric_label,
     number,
     oneline,
 )
@@ -245,30 +246,17 @@ class DigestContent:
     @property
     def empty(self) -> bool:
         """Nothing new: no reports, no changes, no new series, no health news."""
-        c = self.counts
-        return not (c["reports"] or c["report_updates"] or c["figure_changes"]
-                    or c["new_series"] or c["health"])
+        return _nothing_new(self.counts)
 
 
-def _parse_moment(text: Any) -> datetime | None:
-    if not isinstance(text, str) or not text.strip():
-        return None
-    value = text.strip().replace("Z", "+00:00")
-    for candidate in (value, value[:10]):
-        try:
-            moment = datetime.fromisoformat(candidate)
-        except ValueError:
-            continue
-        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return None
+def _nothing_new(counts: Mapping[str, int]) -> bool:
+    """Whether a digest's section counts hold no news (crawl counts are not news)."""
+    return not any(counts.get(k) for k in ("reports", "report_updates", "figure_changes",
+                                           "new_series", "health"))
 
 
 def _slug(text: Any) -> str:
     return _SLUG_RE.sub("-", str(text or "none").lower()).strip("-")[:40] or "none"
-
-
-def _metric_label(metric: Any) -> str:
-    return str(metric).replace("_", " ") if metric else "other figures"
 
 
 def _region_label(region: Any) -> str:
@@ -276,7 +264,7 @@ def _region_label(region: Any) -> str:
 
 
 def _date(text: Any) -> str:
-    moment = _parse_moment(text)
+    moment = parse_moment(text)
     if moment is None:
         return oneline(text)
     return moment.strftime("%Y-%m-%d")
@@ -334,8 +322,8 @@ def build_digest(db: Database | sqlite3.Connection, *, since: datetime, until: d
         sid = source.get("id")
         if sid in names and (not source.get("name") or source.get("name") == sid):
             event["source"] = {**source, "name": names[sid]}
-    content = DigestContent(id=digests.digest_id(start, end), period_start=_parse_moment(start)
-                            or since, period_end=_parse_moment(end) or until,
+    content = DigestContent(id=digests.digest_id(start, end), period_start=parse_moment(start)
+                            or since, period_end=parse_moment(end) or until,
                             timezone=timezone)
 
     def item(event: Mapping[str, Any]) -> dict[str, Any]:
@@ -367,9 +355,9 @@ def build_digest(db: Database | sqlite3.Connection, *, since: datetime, until: d
     series_ids = [sid for g in groups.values() for sid in g]
     history = digests.series_observations(db, [s for s in series_ids if s.count("|") >= 3], end)
     for metric, region in sorted(groups, key=lambda k: (order.get(k[0], len(order)), k)):
-        group: dict[str, Any] = {"metric": _metric_label(metric),
+        group: dict[str, Any] = {"metric": metric_label(metric, "other figures"),
                                  "region": _region_label(region) if region else "",
-                                 "label": _metric_label(metric).capitalize()
+                                 "label": metric_label(metric, "other figures").capitalize()
                                  + (f" · {_region_label(region)}" if region else ""),
                                  "series": []}
         by_series = groups[(metric, region)]
@@ -379,7 +367,7 @@ def build_digest(db: Database | sqlite3.Connection, *, since: datetime, until: d
             name = f"chart-{len(content.charts) + 1}-{_slug(metric)}-{_slug(region)}.png"
             spec = _chart_spec(name, [e for e, _ in pairs], history.get(sid, []),
                                title=" · ".join(p for p in (
-                                   _metric_label(metric), _region_label(region) if region else "",
+                                   metric_label(metric, "other figures"), _region_label(region) if region else "",
                                    period) if p))
             if spec is not None:
                 content.charts.append(spec)
@@ -438,16 +426,16 @@ def _chart_spec(name: str, events: Sequence[Mapping[str, Any]],
                         for r in rows]
         for series in build_series(observations).values():
             for o in series:
-                moment = _parse_moment(o.published_at) or _parse_moment(o.fetched_at)
+                moment = parse_moment(o.published_at) or parse_moment(o.fetched_at)
                 if moment is not None:
                     points.append((moment, float(o.value), o.snapshot_id in new_snapshots))
     if len(points) < 2:
         points = []
         for event in events:
             figure = event.get("figure") or {}
-            when = _parse_moment((event.get("report") or {}).get("published_at")) or \
-                _parse_moment(event.get("created_at"))
-            before = _parse_moment(figure.get("previous_published_at"))
+            when = parse_moment((event.get("report") or {}).get("published_at")) or \
+                parse_moment(event.get("created_at"))
+            before = parse_moment(figure.get("previous_published_at"))
             if figure.get("previous_value") is not None and before is not None:
                 points.append((before, float(figure["previous_value"]), False))
             if when is not None and figure.get("value") is not None:
@@ -711,9 +699,7 @@ class DigestResult:
 
     @property
     def empty(self) -> bool:
-        c = self.counts
-        return not (c.get("reports") or c.get("report_updates") or c.get("figure_changes")
-                    or c.get("new_series") or c.get("health"))
+        return _nothing_new(self.counts)
 
 
 def make_digest(config: Config, *, since: datetime, until: datetime, out: Path | None = None,

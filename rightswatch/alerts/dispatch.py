@@ -41,7 +41,6 @@ import socket
 import sys
 import threading
 import time
-import tomllib
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -59,7 +58,7 @@ from .digest import DigestSettings, digest_message
 from .errors import DeliveryError, PermanentDeliveryError, TargetGone, TransientDeliveryError
 from .mail import send_email
 from .render import event_view, render_email, render_short, webhook_body
-from .rules import Rule, Target, parse_rules
+from .rules import Rule, Target
 from .webhook import make_client, post_event
 
 log = logging.getLogger("rightswatch.alerts")
@@ -361,19 +360,6 @@ class Dispatcher:
 # -- command line ------------------------------------------------------------------------------
 
 
-def load_rules(config_path: str | Path, env: Mapping[str, str] | None = None) -> tuple[
-        list[Rule], str | None]:
-    """The rules and `[rightswatch] archive_base_url` of a configuration file."""
-    try:
-        with Path(config_path).open("rb") as fh:
-            raw = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{config_path}: {exc}") from exc
-    rules = parse_rules(list(raw.get("alert", [])), env)
-    base = (raw.get("rightswatch") or {}).get("archive_base_url")
-    return rules, base if isinstance(base, str) and base else None
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rightswatch.alerts.dispatch",
                                      description="Send due alert deliveries.")
@@ -392,15 +378,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
-        rules, archive_base_url = load_rules(args.config)
         config = load_config(args.config)
-        db_path = args.db or config.database
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    dispatcher = Dispatcher(db_path, rules, max_attempts=args.max_attempts,
-                            base_delay=args.base_delay, max_delay=args.max_delay,
-                            lease=args.lease, archive_base_url=archive_base_url,
+    dispatcher = Dispatcher(args.db or config.database, config.alerts,
+                            max_attempts=args.max_attempts, base_delay=args.base_delay,
+                            max_delay=args.max_delay, lease=args.lease,
+                            archive_base_url=config.archive_base_url or None,
                             digest=config.digest)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -105,8 +105,9 @@ def source_label(source: Mapping[str, Any]) -> str:
     return sid.upper() or name or "unknown source"
 
 
-def _metric_label(metric: Any) -> str:
-    return str(metric).replace("_", " ") if metric else "figure"
+def metric_label(metric: Any, default: str = "figure") -> str:
+    """'criminal_cases' → 'criminal cases'; *default* when the figure has no metric."""
+    return str(metric).replace("_", " ") if metric else default
 
 
 def headline(event: Mapping[str, Any]) -> str:
@@ -118,7 +119,7 @@ def headline(event: Mapping[str, Any]) -> str:
     health = event.get("health") or {}
     title = oneline(report.get("title")) or oneline(report.get("url")) or "untitled"
     if etype.startswith("figure.") and figure:
-        what = _metric_label(figure.get("metric"))
+        what = metric_label(figure.get("metric"))
         if figure.get("population"):
             what += f" ({population_label(figure['population'])})"
         if figure.get("region"):
@@ -167,7 +168,7 @@ def event_view(event: Mapping[str, Any], *, archive_base_url: str | None = None,
         previous = figure.get("previous_value")
         previous_url = figure.get("previous_url")
         figure_view = {
-            "metric": _metric_label(figure.get("metric")),
+            "metric": metric_label(figure.get("metric")),
             "region": REGION_LABELS.get(figure.get("region") or "", figure.get("region") or ""),
             "period": oneline(figure.get("period")),
             "value": QUALIFIER_LABELS.get(figure.get("qualifier") or "", "")
@@ -248,5 +249,5 @@ def webhook_body(event: Mapping[str, Any]) -> bytes:
                       default=str).encode("utf-8")
 
 
-__all__ = ["ArchiveLookup", "event_view", "headline", "oneline", "render_email", "render_short",
-           "safe_url", "subject", "webhook_body"]
+__all__ = ["ArchiveLookup", "event_view", "headline", "metric_label", "oneline", "render_email",
+           "render_short", "safe_url", "subject", "webhook_body"]

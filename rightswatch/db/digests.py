@@ -19,8 +19,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .outbox import Conn, _c, _marks, _rows, _ts, delivery_id, transaction
-from .store import Store
+from sqlite_utils import Database
+
+from .outbox import delivery_id
+from .store import Conn, Store, _c, _marks, _rows, _ts, transaction
 
 HEALTH_TYPES = ("source.failing", "source.recovered")
 
@@ -123,8 +125,6 @@ def series_observations(conn: Conn, series_ids: Iterable[str], until: str
     What was known at the end of the period: a digest of a past week draws its charts as
     they were that week, not with what arrived since.
     """
-    from sqlite_utils import Database
-
     db = conn if isinstance(conn, Database) else Database(_c(conn))
     rows = Store(db).series_rows(series_ids)
     return {sid: [r for r in found if str(r["fetched_at"]) < until]

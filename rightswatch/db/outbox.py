@@ -24,64 +24,16 @@ compare correctly as text.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database
-
-from .store import iso, utcnow
+from .store import Conn, Moment, _c, _marks, _rows, _ts, iso, parse_ts, transaction
 
 if TYPE_CHECKING:
     from ..alerts.rules import Rule
 
-Conn = sqlite3.Connection | Database
-Moment = datetime | str
-
 STATUSES = ("pending", "sent", "failed", "disabled")
-
-
-def _c(conn: Conn) -> sqlite3.Connection:
-    return conn.conn if isinstance(conn, Database) else conn
-
-
-def _ts(moment: Moment | None) -> str:
-    if moment is None:
-        return utcnow()
-    return moment if isinstance(moment, str) else iso(moment)
-
-
-def parse_ts(text: str) -> datetime:
-    """The datetime of a stored timestamp."""
-    return datetime.fromisoformat(text)
-
-
-def _rows(cur: sqlite3.Cursor) -> list[dict[str, Any]]:
-    names = [d[0] for d in cur.description or ()]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-
-def _marks(n: int) -> str:
-    return ", ".join("?" * n)
-
-
-@contextmanager
-def transaction(conn: Conn) -> Iterator[sqlite3.Connection]:
-    """BEGIN IMMEDIATE … COMMIT, or join the caller's transaction if one is open."""
-    c = _c(conn)
-    if c.in_transaction:
-        yield c
-        return
-    c.execute("BEGIN IMMEDIATE")
-    try:
-        yield c
-    except BaseException:
-        c.execute("ROLLBACK")
-        raise
-    else:
-        c.execute("COMMIT")
 
 
 def enqueue(conn: Conn, event: Mapping[str, Any], rules: Iterable[Rule], *,

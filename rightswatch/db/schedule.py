@@ -9,20 +9,11 @@ for people: `rightswatch sources` shows the next crawl from it while a scheduler
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlite_utils import Database
-
-from .store import iso, utcnow
-
-Conn = sqlite3.Connection | Database
-
-
-def _c(conn: Conn) -> sqlite3.Connection:
-    return conn.conn if isinstance(conn, Database) else conn
+from .store import Conn, _c, _rows, iso, utcnow
 
 
 def last_crawl_starts(conn: Conn) -> dict[str, str]:
@@ -92,13 +83,12 @@ def scheduler_stopped(conn: Conn, pid: int) -> None:
 
 def jobs(conn: Conn) -> dict[str, dict[str, Any]]:
     """Every job row, keyed by job id."""
-    cur = _c(conn).execute("SELECT * FROM scheduler_jobs")
-    names = [d[0] for d in cur.description or ()]
-    return {row[0]: dict(zip(names, row, strict=True)) for row in cur.fetchall()}
+    return {row["id"]: row for row in _rows(_c(conn).execute("SELECT * FROM scheduler_jobs"))}
 
 
 def job(conn: Conn, job_id: str) -> Mapping[str, Any] | None:
-    return jobs(conn).get(job_id)
+    found = _rows(_c(conn).execute("SELECT * FROM scheduler_jobs WHERE id = ?", [job_id]))
+    return found[0] if found else None
 
 
 def has_digest_ending(conn: Conn, period_end: datetime) -> bool:

@@ -8,6 +8,7 @@ and the dispatcher upgrading read locks) and nothing commits half-way.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +24,11 @@ _FIGURE_COLUMNS = ("value", "text", "start", '"end"', "qualifier", "metric", "su
                    "organisation")
 
 
+# The query modules (outbox, digests, schedule) take either a raw connection or a Database.
+Conn = sqlite3.Connection | Database
+Moment = datetime | str
+
+
 def utcnow() -> str:
     return iso(datetime.now(UTC))
 
@@ -31,6 +37,64 @@ def iso(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def parse_ts(text: str) -> datetime:
+    """The datetime of a stored timestamp."""
+    return datetime.fromisoformat(text)
+
+
+def parse_moment(value: Any) -> datetime | None:
+    """A date or datetime as written by sites, feeds or people ('2026-11-02',
+    '…T10:00:00Z', '…+02:00'), in UTC (a naive one is taken as UTC); None if unparseable."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    for candidate in (text, text[:10]):
+        try:
+            moment = datetime.fromisoformat(candidate)
+        except ValueError:
+            continue
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return None
+
+
+def _ts(moment: Moment | None) -> str:
+    """A stored timestamp for *moment* (a datetime or an already stored string); now if None."""
+    if moment is None:
+        return utcnow()
+    return moment if isinstance(moment, str) else iso(moment)
+
+
+def _c(conn: Conn) -> sqlite3.Connection:
+    return conn.conn if isinstance(conn, Database) else conn
+
+
+def _rows(cur: sqlite3.Cursor) -> list[dict[str, Any]]:
+    """Every row of *cur* as a dict keyed by column name."""
+    names = [d[0] for d in cur.description or ()]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def _marks(n: int) -> str:
+    return ", ".join("?" * n)
+
+
+@contextmanager
+def transaction(conn: Conn) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE … COMMIT, or join the caller's transaction if one is open."""
+    c = _c(conn)
+    if c.in_transaction:
+        yield c
+        return
+    c.execute("BEGIN IMMEDIATE")
+    try:
+        yield c
+    except BaseException:
+        c.execute("ROLLBACK")
+        raise
+    else:
+        c.execute("COMMIT")
 
 
 @dataclass(frozen=True)
@@ -106,17 +170,8 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """One write transaction; nested uses join the outer one (all or nothing)."""
-        if self.conn.in_transaction:
+        with transaction(self.conn):
             yield
-            return
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
-            self.conn.execute("COMMIT")
 
     def _one(self, sql: str, params: Iterable[Any] = ()) -> dict[str, Any] | None:
         cur = self.conn.execute(sql, list(params))
@@ -126,9 +181,8 @@ class Store:
         return dict(zip([d[0] for d in cur.description], row, strict=True))
 
     def query(self, sql: str, params: Iterable[Any] | Mapping[str, Any] = ()) -> list[dict]:
-        cur = self.conn.execute(sql, params if isinstance(params, Mapping) else list(params))
-        names = [d[0] for d in cur.description or ()]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        return _rows(self.conn.execute(
+            sql, params if isinstance(params, Mapping) else list(params)))
 
     # -- sources -----------------------------------------------------------------------------
 
