@@ -263,7 +263,7 @@ class BenchSite:
             "wp_article.html",
             site=site,
             page=page,
-            sidebar={"popular": popular, "recent": [], "archives": archives},
+            sidebar={"popular": popular, "archives": archives},
             article=article,
             related=[],
             comments=None,

@@ -13,7 +13,13 @@ from typing import Any
 
 import tomli_w
 
-__all__ = ["CRAWL_DEFAULTS", "DEMO_SOURCE_IDS", "demo_config_toml", "demo_sources"]
+__all__ = [
+    "CRAWL_DEFAULTS",
+    "DEMO_SOURCE_IDS",
+    "SOURCE_KEYS",
+    "demo_config_toml",
+    "demo_sources",
+]
 
 #: Source ids of the demo config, in order (``bench`` is added only with ``bench=True``).
 DEMO_SOURCE_IDS: tuple[str, ...] = ("chrg", "ctrc", "zmina", "ppu", "verstka", "hostile")
@@ -32,6 +38,23 @@ CRAWL_DEFAULTS: dict[str, Any] = {
     "download_delay": 0,
 }
 
+#: The keys of every demo ``[[source]]`` table, in the order they are written: each source
+#: spells out all of them (empty when unused), so the printed config shows every knob.
+SOURCE_KEYS: tuple[str, ...] = (
+    "id",
+    "name",
+    "homepage",
+    "languages",
+    "feed_urls",
+    "sitemap_urls",
+    "listing_urls",
+    "article_url_pattern",
+    "article_selector",
+    "pagination_pattern",
+    "pdf_url_pattern",
+    "scope",
+)
+
 #: The CTRC listing container before its redesign; on day 3 it no longer exists.
 CTRC_ARTICLE_SELECTOR = "div.news-list div.news-item"
 
@@ -41,21 +64,6 @@ def demo_sources(base_url: str, *, bench: bool = False) -> list[dict[str, Any]]:
     base = base_url.rstrip("/")
     b = re.escape(base)
     slug3 = r"[a-z0-9]+(?:-[a-z0-9]+){2,}"
-
-    order = (
-        "id",
-        "name",
-        "homepage",
-        "languages",
-        "feed_urls",
-        "sitemap_urls",
-        "listing_urls",
-        "article_url_pattern",
-        "article_selector",
-        "pagination_pattern",
-        "pdf_url_pattern",
-        "scope",
-    )
 
     def source(**fields: Any) -> dict[str, Any]:
         defaults: dict[str, Any] = {
@@ -67,7 +75,7 @@ def demo_sources(base_url: str, *, bench: bool = False) -> list[dict[str, Any]]:
             "pdf_url_pattern": "",
         }
         merged = {**defaults, **fields}
-        return {key: merged[key] for key in order}
+        return {key: merged[key] for key in SOURCE_KEYS}
 
     sources = [
         source(

@@ -177,11 +177,9 @@ class HostileSite(SiteBase):
         return Response(body=robots_txt(self.base).encode(), content_type="text/plain")
 
     def article(self, day: int, req: Request) -> Response:
-        a, other = self.find(day, req.path)
-        if other is not None:
-            return other
-        if a is None:
-            return not_found()
+        a = self.find(day, req.path)
+        if isinstance(a, Response):
+            return a
         text = "".join(f"<p>{p}</p>" for p in a.paragraphs)
         body = (
             f'<article><h1>{a.title}</h1><time datetime="{iso(a.published)}">'

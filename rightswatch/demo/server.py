@@ -67,6 +67,11 @@ class _Rendered:
     last_modified: datetime | None
 
 
+def _etag(body: bytes) -> str:
+    """A strong ETag: a hash of the body, so it changes exactly when the bytes do."""
+    return '"' + hashlib.sha1(body).hexdigest()[:20] + '"'
+
+
 def _http_date(dt: datetime) -> str:
     return format_datetime(dt.astimezone(UTC), usegmt=True)
 
@@ -107,7 +112,7 @@ class _World:
         etag = last_modified = None
         if resp.validators and resp.status == 200:
             if "etag" in resp.validators:
-                etag = '"' + hashlib.sha1(resp.body).hexdigest()[:20] + '"'
+                etag = _etag(resp.body)
             floor = day_start(day) if day > 1 else None
             if day > 1:
                 before = self.rendered(day - 1, site, req)
@@ -139,11 +144,7 @@ class _World:
             return _Rendered(self.hostile.handle(day, req), None, None)
         if first == "bench" and self.bench is not None:
             resp = self.bench.handle(req)
-            etag = (
-                '"' + hashlib.sha1(resp.body).hexdigest()[:20] + '"'
-                if resp.validators and resp.status == 200
-                else None
-            )
+            etag = _etag(resp.body) if resp.validators and resp.status == 200 else None
             return _Rendered(resp, etag, resp.modified if resp.validators else None)
         site = self.sites.get(first)
         if site is None:

@@ -114,7 +114,6 @@ WP_LABELS = {
         menu="Primary menu",
         search="Search",
         popular="Popular posts",
-        recent="Recent posts",
         archives="Archives",
         contact="Contact us",
         home="Home",
@@ -142,7 +141,6 @@ WP_LABELS = {
         menu="Головне меню",
         search="Пошук",
         popular="Популярні записи",
-        recent="Останні записи",
         archives="Архіви",
         contact="Зв'язатися з нами",
         home="Головна",
@@ -170,7 +168,6 @@ WP_LABELS = {
         menu="Главное меню",
         search="Поиск",
         popular="Популярные записи",
-        recent="Свежие записи",
         archives="Архивы",
         contact="Связаться с нами",
         home="Главная",
@@ -288,25 +285,36 @@ class SiteBase:
         """Absolute URL of a path on the demo host."""
         return self.base + path
 
-    def find(self, day: int, path: str) -> tuple[Article | None, Response | None]:
-        """The article served at ``path`` on ``day``, or the 301/410 that replaces it."""
+    def find(self, day: int, path: str) -> Article | Response:
+        """The article served at ``path`` on ``day``, or the 301/410/404 that replaces it."""
         for a in self.site.articles:
             if a.visible(day) and a.path_on(day) == path:
-                return a, None
+                return a
         for a in self.site.articles:
             if day < a.day:
                 continue
             if a.original_path == path and a.visible(day) and a.path_on(day) != path:
-                return None, redirect(self.url(a.path_on(day)), 301)
+                return redirect(self.url(a.path_on(day)), 301)
             if a.removed_day is not None and day >= a.removed_day and a.path_on(day) == path:
                 gone = "Gone" if a.removed_status == 410 else "Not Found"
-                return None, html(
+                return html(
                     f"<!DOCTYPE html><html><head><title>{gone}</title></head>"
                     f"<body><h1>{gone}</h1><p>The page you requested is no "
                     "longer available.</p></body></html>",
                     status=a.removed_status,
                 )
-        return None, None
+        return not_found()
+
+    def older_stable(self, day: int, a: Article) -> list[Article]:
+        """Older articles in ``a``'s language that never move or vanish, newest first.
+
+        Pages link to these only, so an article's bytes change only when it is edited.
+        """
+        return [
+            o
+            for o in self.site.visible(day, a.lang)
+            if o.published < a.published and o.removed_day is None and o.moved_day is None
+        ]
 
 
 # ------------------------------------------------------------------ WordPress-like sites
@@ -433,7 +441,18 @@ class WordPressSite(SiteBase):
             }
             for y, m in months
         ]
-        return {"popular": popular, "recent": [], "archives": archives}
+        return {"popular": popular, "archives": archives}
+
+    def post_id(self, a: Article) -> int:
+        """The WordPress post id of an article (its ``?p=`` shortlink number)."""
+        return self.site.settings.get("first_post_id", 1000) + self.site.articles.index(a) * 7
+
+    def serve_article(self, day: int, path: str) -> Response:
+        """The article page at ``path`` (or the redirect, 410 or 404 in its place)."""
+        a = self.find(day, path)
+        if isinstance(a, Response):
+            return a
+        return self.respond(self.render_article(day, a), modified=a.version(day).modified)
 
     def item(self, day: int, a: Article) -> dict[str, Any]:
         version = a.version(day)
@@ -468,19 +487,14 @@ class WordPressSite(SiteBase):
         return out
 
     def related(self, day: int, a: Article) -> list[dict[str, Any]]:
-        """Older posts of the same language that never move or vanish: stable page bytes."""
-        older = [
-            o
-            for o in self.site.visible(day, a.lang)
-            if o.published < a.published and o.removed_day is None and o.moved_day is None
-        ]
-        return [self.item(day, o) for o in older[:3]]
+        """Three older posts of the same language (stable ones: see ``older_stable``)."""
+        return [self.item(day, o) for o in self.older_stable(day, a)[:3]]
 
     def render_article(self, day: int, a: Article, extra: dict[str, Any] | None = None) -> str:
         version = a.version(day)
         labels = WP_LABELS[a.lang]
         url = self.url(a.path_on(day))
-        post_id = self.site.settings.get("first_post_id", 1000) + self.site.articles.index(a) * 7
+        post_id = self.post_id(a)
         page = self.page_context(
             version.title, a.lang, url, excerpt(version.paragraphs[0], 160), article=a, day=day
         )
@@ -571,9 +585,8 @@ class ChrgSite(WordPressSite):
     def root(self, day: int, req: Request) -> Response:
         post = req.arg("p")
         if post.isdigit():
-            first = self.site.settings["first_post_id"]
-            for i, a in enumerate(self.site.articles):
-                if first + i * 7 == int(post) and a.visible(day):
+            for a in self.site.articles:
+                if self.post_id(a) == int(post) and a.visible(day):
                     return redirect(self.url(a.path_on(day)), 301)
             return not_found()
         return redirect(self.url("/chrg/uk/"), 302)
@@ -642,16 +655,10 @@ class ChrgSite(WordPressSite):
         return self.respond(body)
 
     def article(self, day: int, req: Request, lang: str, slug: str) -> Response:
-        a, other = self.find(day, req.path)
-        if other is not None:
-            return other
-        if a is None:
-            return not_found()
-        return self.respond(self.render_article(day, a), modified=a.version(day).modified)
+        return self.serve_article(day, req.path)
 
     def feed(self, day: int, req: Request, lang: str) -> Response:
         items = self.site.visible(day, lang)[: int(self.site.settings.get("feed_items", 10))]
-        first = self.site.settings["first_post_id"]
         entries = []
         for a in items:
             version = a.version(day)
@@ -662,7 +669,7 @@ class ChrgSite(WordPressSite):
                     "author": a.get("author", ""),
                     "pub_date": rfc822(a.published),
                     "category": WP_LABELS[lang]["news"],
-                    "guid": self.url(f"/chrg/?p={first + self.site.articles.index(a) * 7}"),
+                    "guid": self.url(f"/chrg/?p={self.post_id(a)}"),
                     "excerpt": excerpt(version.paragraphs[0]),
                     "content_html": "".join(f"<p>{p}</p>" for p in version.paragraphs),
                     "comment_count": len(self.comments(a)),
@@ -807,12 +814,7 @@ class ZminaSite(WordPressSite):
                     static=s,
                 )
                 return self.respond(body, modified=s["modified"])
-        a, other = self.find(day, req.path)
-        if other is not None:
-            return other
-        if a is None:
-            return not_found()
-        return self.respond(self.render_article(day, a), modified=a.version(day).modified)
+        return self.serve_article(day, req.path)
 
 
 class VerstkaSite(WordPressSite):
@@ -841,7 +843,7 @@ class VerstkaSite(WordPressSite):
         ]
 
     def sidebar(self, day: int, lang: str) -> dict[str, Any]:
-        return {"popular": [], "recent": [], "archives": []}
+        return {"popular": [], "archives": []}
 
     def respond(self, body: str, status: int = 200, modified: datetime | None = None) -> Response:
         data = body.encode("cp1251", errors="xmlcharrefreplace")
@@ -855,12 +857,7 @@ class VerstkaSite(WordPressSite):
         )
 
     def article(self, day: int, req: Request, slug: str) -> Response:
-        a, other = self.find(day, req.path)
-        if other is not None:
-            return other
-        if a is None:
-            return not_found()
-        return self.respond(self.render_article(day, a), modified=a.version(day).modified)
+        return self.serve_article(day, req.path)
 
 
 # ------------------------------------------------------------------ custom CMS (CTRC)
@@ -943,17 +940,13 @@ class CtrcSite(SiteBase):
         return html(body)
 
     def article(self, day: int, req: Request, lang: str, num: str, slug: str) -> Response:
-        a, other = self.find(day, req.path.rstrip("/"))
-        if other is not None:
-            return other
-        if a is None:
-            return not_found()
-        # Older, never-removed items only: an article's bytes change only when it is edited.
+        a = self.find(day, req.path.rstrip("/"))
+        if isinstance(a, Response):
+            return a
         others = [
             {"url": self.url(o.path_on(day)), "title": o.title}
-            for o in self.site.visible(day, lang)
-            if o.published < a.published and o.removed_day is None and o.moved_day is None
-        ][:3]
+            for o in self.older_stable(day, a)[:3]
+        ]
         body = render(
             "ctrc_article.html",
             paragraphs=a.version(day).paragraphs,
@@ -1063,11 +1056,9 @@ class PpuSite(SiteBase):
         )
 
     def article(self, day: int, req: Request) -> Response:
-        a, other = self.find(day, req.path)
-        if other is not None:
-            return other
-        if a is None:
-            return not_found()
+        a = self.find(day, req.path)
+        if isinstance(a, Response):
+            return a
         ctx = self.context(a.lang, a.title)
         pdf = a.get("pdf")
         if pdf:
