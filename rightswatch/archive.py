@@ -826,9 +826,9 @@ def _parse_record(filename: str, it: ArchiveIterator, record: Any) -> StoredReco
     uri = rec_headers.get_header("WARC-Target-URI")
 
     block_ok = None
-    expected_block = warc_headers.get("WARC-Block-Digest")
-    if expected_block and digest_to_hex(expected_block):
-        block_ok = hashlib.sha256(block).hexdigest() == digest_to_hex(expected_block)
+    expected_block = digest_to_hex(warc_headers.get("WARC-Block-Digest") or "")
+    if expected_block:
+        block_ok = hashlib.sha256(block).hexdigest() == expected_block
 
     status: int | None = None
     http_headers: list[tuple[str, str]] = []
@@ -907,6 +907,7 @@ def _check(
     def bad(actual: str | None, reason: str) -> Mismatch:
         return Mismatch(key, filename, offset, expected, actual, reason)
 
+    actual: str | None  # the digest the record proves, reported with later problems too
     if record.record_type in ("response", "resource"):
         actual = record.payload_sha256
         if actual != want:
@@ -914,9 +915,9 @@ def _check(
         if record.payload_digest is not None and record.payload_digest != actual:
             return bad(record.payload_digest, "payload digest header differs")
     elif record.record_type == "revisit":
-        digest = record.payload_digest
-        if digest != want:
-            return bad(digest, "revisit digest differs")
+        actual = record.payload_digest
+        if actual != want:
+            return bad(actual, "revisit digest differs")
     else:
         return bad(None, f"not a response record ({record.record_type})")
     if record.block_digest_ok is False:

@@ -86,7 +86,6 @@ class Document:
     published_at: str | None  # 'YYYY-MM-DD'
     lang: str | None  # ISO 639-1
     encoding: str | None  # codec used to decode HTML/text (Python codec name)
-    links: tuple[str, ...] = ()  # not filled yet: the spider discovers links itself
 
 
 class ExtractionError(Exception):
@@ -133,10 +132,10 @@ def _strip_bom(body: bytes) -> bytes:
 
 
 def _looks_like_html(body: bytes) -> bool:
-    head = _strip_bom(body[:2048])
+    head = body[:2048]
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00<\x00" in head[:8]:
         return True  # UTF-16 markup; html_to_unicode handles it via the BOM
-    return bool(_HTML_START.match(head))
+    return bool(_HTML_START.match(_strip_bom(head)))
 
 
 def _looks_binary(body: bytes) -> bool:
@@ -350,12 +349,10 @@ def _clean_title(title: str | None) -> str | None:
     return title or None
 
 
-def _metadata(
-    tree: HtmlElement, url: str | None, extensive_date_search: bool
-) -> tuple[str | None, str | None]:
+def _metadata(tree: HtmlElement, url: str | None) -> tuple[str | None, str | None]:
     """(title, date) from one tree; each step guarded because markup in the wild is hostile."""
     if not _REDUCED_METADATA:  # pragma: no cover
-        meta = extract_metadata(tree, url, {"extensive_search": extensive_date_search})
+        meta = extract_metadata(tree, url, {"extensive_search": False})
         return _clean_title(meta.title), _iso_date(meta.date)
     title = published = None
     try:
@@ -372,7 +369,7 @@ def _metadata(
             tree,
             url=url,
             original_date=True,
-            extensive_search=extensive_date_search,
+            extensive_search=False,
             outputformat="%Y-%m-%dT%H:%M:%S%z",
             max_date=date.today().isoformat(),
         )
@@ -394,7 +391,6 @@ def extract_html(
     content_type: str | None = None,
     *,
     content_language: str | None = None,
-    extensive_date_search: bool = False,
 ) -> Document:
     """Main text, title, publication date and language of an HTML page.
 
@@ -422,7 +418,7 @@ def extract_html(
         text = _normalise_text(extracted)
 
     declared = _declared_lang(tree, content_language)
-    title, published = _metadata(tree, url or None, extensive_date_search)
+    title, published = _metadata(tree, url or None)
     lang = _choose_lang(declared, text or (title or ""))
     return Document("html", text, title, published, lang, encoding)
 

@@ -45,12 +45,14 @@ class PageItem:
         return (f"PageItem({self.kind} {self.status} {self.url} {len(self.body)} bytes"
                 f"{', ' + self.outcome if self.outcome else ''})")
 
+    def header(self, name: str) -> str | None:
+        """The first response header called *name* (case-insensitive), or None."""
+        name = name.lower()
+        return next((v for k, v in self.headers if k.lower() == name), None)
+
     @property
     def content_type(self) -> str | None:
-        for name, value in self.headers:
-            if name.lower() == "content-type":
-                return value
-        return None
+        return self.header("Content-Type")
 
     @property
     def sha256(self) -> str | None:

@@ -303,6 +303,23 @@ def test_any_flipped_byte_in_small_record_is_a_mismatch(tmp_path: Path, position
     assert len(found) == 1, f"flip at {index} not detected"
 
 
+def test_tampered_revisit_is_a_mismatch_not_a_crash(tmp_path: Path) -> None:
+    """A revisit whose HTTP headers were edited still carries the right payload digest."""
+    with WarcArchive(tmp_path) as arc:
+        arc.write_response("https://a.example/s", 200, {"Content-Type": "text/html"}, HTML)
+        rev = arc.write_response("https://a.example/c", 200, {"Content-Type": "text/html"}, HTML)
+    assert rev.record_type == "revisit"
+    path = tmp_path / rev.filename
+    data = path.read_bytes()
+    member = gzip.decompress(data[rev.offset : rev.offset + rev.length])
+    tampered = gzip.compress(member.replace(b"text/html", b"text/htmX"))
+    path.write_bytes(data[: rev.offset] + tampered + data[rev.offset + rev.length :])
+    found = verify(tmp_path, [("r", rev.filename, rev.offset, rev.sha256)])
+    assert [(m.key, m.reason, m.actual) for m in found] == [
+        ("r", "block digest differs", rev.sha256)
+    ]
+
+
 def test_iter_records_lists_whole_file(archive: WarcArchive) -> None:
     a = archive.write_response("https://a.example/1", 200, {}, HTML)
     b = archive.write_response("https://a.example/2", 404, {}, b"not here", reason="Gone Away")

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import logging
 
-from scrapy.crawler import Crawler
-
 from ..extraction import Document, ExtractionError, extract_document
 from ..items import REPORT, PageItem
-from .pool import WorkerPool
+from .pool import PoolStage
 
 logger = logging.getLogger(__name__)
 
@@ -29,18 +27,7 @@ def analyse(body: bytes, url: str, content_type: str | None) -> Document | Extra
         return exc
 
 
-class ExtractPipeline:
-    def __init__(self, pool: WorkerPool | None = None, crawler: Crawler | None = None) -> None:
-        self.pool = pool or WorkerPool(0)
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
-        return cls(WorkerPool.for_crawler(crawler), crawler)
-
-    def close_spider(self) -> None:
-        self.pool.close()
-
+class ExtractPipeline(PoolStage):
     async def process_item(self, item: PageItem) -> PageItem:
         if self.wanted(item):
             self.apply(item, await self.pool.run(analyse, item.body, item.url, item.content_type))

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from scrapy.crawler import Crawler
-
 from ..figures import extract_figures
 from ..items import PageItem
-from .pool import WorkerPool
+from .pool import PoolStage
 
 
 def find_figures(text: str, lang: str | None) -> list[dict[str, Any]]:
@@ -19,18 +17,7 @@ def find_figures(text: str, lang: str | None) -> list[dict[str, Any]]:
     return [f.to_dict() for f in extract_figures(text, lang)]
 
 
-class FiguresPipeline:
-    def __init__(self, pool: WorkerPool | None = None, crawler: Crawler | None = None) -> None:
-        self.pool = pool or WorkerPool(0)
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> FiguresPipeline:
-        return cls(WorkerPool.for_crawler(crawler), crawler)
-
-    def close_spider(self) -> None:
-        self.pool.close()
-
+class FiguresPipeline(PoolStage):
     async def process_item(self, item: PageItem) -> PageItem:
         if self.wanted(item):
             item.figures = await self.pool.run(find_figures, item.document.text,

@@ -13,7 +13,10 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -75,3 +78,18 @@ class WorkerPool:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+
+
+class PoolStage:
+    """A stage whose CPU-bound work runs in the crawl's shared pool (inline by default)."""
+
+    def __init__(self, pool: WorkerPool | None = None, crawler: Crawler | None = None) -> None:
+        self.pool = pool or WorkerPool(0)
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(WorkerPool.for_crawler(crawler), crawler)
+
+    def close_spider(self) -> None:
+        self.pool.close()

@@ -10,14 +10,10 @@ from scrapy.crawler import Crawler
 
 from ..db import outbox
 from ..db.store import Fetch, Saved, iso
+from ..extensions import OUTCOME_STAT
 from ..items import REPORT, PageItem
 from .base import DatabaseStage
 from .diff import plan_events
-
-
-def header(item: PageItem, name: str) -> str | None:
-    name = name.lower()
-    return next((v for k, v in item.headers if k.lower() == name), None)
 
 
 def to_fetch(item: PageItem, crawl_id: int | None, removed_after: int = 3) -> Fetch:
@@ -32,8 +28,8 @@ def to_fetch(item: PageItem, crawl_id: int | None, removed_after: int = 3) -> Fe
         sha256=item.sha256,
         size=len(item.body),
         content_type=item.content_type,
-        etag=header(item, "ETag"),
-        last_modified=header(item, "Last-Modified"),
+        etag=item.header("ETag"),
+        last_modified=item.header("Last-Modified"),
         warc_file=record.filename if record else None,
         warc_offset=record.offset if record else None,
         warc_length=record.length if record else None,
@@ -76,9 +72,9 @@ class StorePipeline(DatabaseStage):
         # A fetch failure is already counted by the crawl record when it happens.
         if self.crawler is not None and item.kind == REPORT and (
                 item.status != 0 or saved.outcome == "removed"):
-            self.crawler.stats.inc_value(f"rightswatch/pages/{saved.outcome}")
+            self.crawler.stats.inc_value(OUTCOME_STAT.format(saved.outcome))
             if item.redirected_from:
-                self.crawler.stats.inc_value("rightswatch/pages/moved")
+                self.crawler.stats.inc_value(OUTCOME_STAT.format("moved"))
         return item
 
     def process(self, item: PageItem, crawl_id: int | None = None) -> Saved:

@@ -199,14 +199,11 @@ class SourceSpider(scrapy.Spider):
             url=response.url,
             source_id=self.source.id,
             status=response.status,
-            headers=[(k.decode("latin-1"), v.decode("latin-1"))
-                     for k, values in response.headers.items() for v in values],
+            headers=_header_pairs(response.headers),
             body=response.body,
             fetched_at=datetime.now(UTC),
             kind=kind,
-            request_headers=[(k.decode("latin-1"), v.decode("latin-1"))
-                             for k, values in request.headers.items() for v in values]
-            if request is not None else [],
+            request_headers=_header_pairs(request.headers) if request is not None else [],
             method=request.method if request is not None else "GET",
             redirected_from=tuple(response.meta.get("redirect_urls", ())),
             published_hint=response.meta.get("published"),
@@ -334,9 +331,9 @@ class SourceSpider(scrapy.Spider):
         if response.status == 304 and response.meta.get("redirect_urls"):
             # Validators of the old URL answered for the new one: fetch the new one in full.
             if self._count():
+                # replace() keeps the meta, redirect_urls included.
                 yield response.request.replace(  # type: ignore[union-attr]
-                    url=response.url, headers={}, dont_filter=True,
-                    meta={**response.meta, "redirect_urls": response.meta["redirect_urls"]})
+                    url=response.url, headers={}, dont_filter=True)
             return
         yield self._page_item(response, REPORT)
         if response.status != 200 or not self.source.pdf_url_pattern:
@@ -373,6 +370,12 @@ class SourceSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"rightswatch/errors/{kind}")
         self.logger.warning("%s: %s", url, message)
         self.crawler.signals.send_catch_log(page_failed, url=url, kind=kind, message=message)
+
+
+def _header_pairs(headers: Headers) -> list[tuple[str, str]]:
+    """Scrapy's headers as (name, value) strings, one pair per value, bytes kept as latin-1."""
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, values in headers.items()
+            for v in values]
 
 
 def describe_failure(failure: Failure) -> tuple[str, str]:
