@@ -138,7 +138,7 @@ def run_crawl(config: Config, source_ids: Sequence[str] = (), *, timeout: float 
     store = Store(open_db(config.database))
     try:
         store.sync_sources(config.sources)
-        last_id = store.conn.execute("SELECT COALESCE(MAX(id), 0) FROM crawls").fetchone()[0]
+        last_id = store.last_crawl_id()
     finally:
         store.close()
     if not ids:
@@ -172,11 +172,7 @@ def run_crawl(config: Config, source_ids: Sequence[str] = (), *, timeout: float 
         for sid in ids:
             # A source that keeps failing, or suddenly finds nothing, means monitors are blind.
             record_health_events(store.db, sid, config.alerts)
-        crawls = store.query(
-            f"""SELECT * FROM crawls WHERE id > ? AND source_id IN
-                ({",".join("?" * len(ids))}) ORDER BY id""",
-            [last_id, *ids],
-        )
+        crawls = store.crawls_after(last_id, ids)
     finally:
         store.close()
     crawled = {c["source_id"] for c in crawls}

@@ -107,6 +107,18 @@ def test_crawl_records(store):
     assert store.crawl_errors(crawl_id)[0]["kind"] == "http"
 
 
+def test_crawls_after_reads_back_only_the_crawls_started_since(store):
+    store.sync_sources([Source(id="zmina", name="ZMINA")])
+    before = store.start_crawl("chrg")
+    mark = store.last_crawl_id()
+    assert mark == before
+    chrg, zmina = store.start_crawl("chrg"), store.start_crawl("zmina")
+    store.finish_crawl(zmina, status="ok", counts={}, finish_reason="finished", error=None)
+    assert [c["id"] for c in store.crawls_after(mark)] == [chrg, zmina]
+    assert [c["id"] for c in store.crawls_after(mark, ["chrg"])] == [chrg]
+    assert [c["id"] for c in store.crawls_after(mark, finished=True)] == [zmina]
+
+
 def test_a_report_failing_crawl_after_crawl_is_removed(store):
     store.save_fetch(fetch())
     failed = fetch(status=0, sha256=None, text=None, removed_after=3)

@@ -268,6 +268,25 @@ class Store:
                         [source_id])
         return row is not None
 
+    def last_crawl_id(self) -> int:
+        """The id of the newest crawl record (0 if none): what a caller starting crawls
+        notes, to read back exactly the records those crawls write (`crawls_after`)."""
+        return int(self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM crawls").fetchone()[0])
+
+    def crawls_after(self, crawl_id: int, source_ids: Iterable[str] | None = None, *,
+                     finished: bool = False) -> list[dict]:
+        """Crawl records newer than *crawl_id*, oldest first (of *source_ids* only, and only
+        finished ones if asked)."""
+        sql = "SELECT * FROM crawls WHERE id > ?"
+        params: list[Any] = [crawl_id]
+        if source_ids is not None:
+            ids = list(source_ids)
+            sql += f" AND source_id IN ({', '.join('?' * len(ids))})"
+            params += ids
+        if finished:
+            sql += " AND finished_at IS NOT NULL"
+        return self.query(sql + " ORDER BY id", params)
+
     def last_crawls(self) -> dict[str, dict]:
         """The newest crawl of every source, keyed by source id."""
         rows = self.query(

@@ -149,8 +149,7 @@ class _CrawlProgress:
         self._started = time.monotonic()
         store = Store(open_db(database))  # creates the database on day 1
         try:
-            self.after = int(store.conn.execute(
-                "SELECT COALESCE(MAX(id), 0) FROM crawls").fetchone()[0])
+            self.after = store.last_crawl_id()
         finally:
             store.close()
 
@@ -184,25 +183,23 @@ class _CrawlProgress:
         except (OSError, sqlite3.Error):
             return
         try:
-            rows = db.conn.execute(
-                """SELECT id, source_id, status, pages_new, pages_changed, pages_removed,
-                          requests FROM crawls
-                   WHERE id > ? AND finished_at IS NOT NULL ORDER BY id""",
-                [self.after]).fetchall()
+            rows = Store(db).crawls_after(self.after, finished=True)
         except sqlite3.Error:
             rows = []  # e.g. busy for longer than the timeout: the next poll catches up
         finally:
             db.conn.close()
         width = max((len(sid) for sid in self.source_ids), default=0)
-        for crawl_id, sid, status, new, changed, removed, requests in rows:
+        for row in rows:
+            crawl_id, sid = row["id"], row["source_id"]
             if crawl_id in self.reported:
                 continue
             self.reported.add(crawl_id)
             self.done.add(sid)
             elapsed = time.monotonic() - self._started
             self.say(f"  [{len(self.done)}/{len(self.source_ids)}] {sid:<{width}}  "
-                     f"{status:<6} after {elapsed:3.0f} s: {new} new, {changed} changed, "
-                     f"{removed} removed, {requests} requests")
+                     f"{row['status']:<6} after {elapsed:3.0f} s: {row['pages_new']} new, "
+                     f"{row['pages_changed']} changed, {row['pages_removed']} removed, "
+                     f"{row['requests']} requests")
 
 
 def _story(config: Config, server: DemoServer, days: int, say: Say, smtp: SmtpServer,

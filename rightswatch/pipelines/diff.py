@@ -27,9 +27,8 @@ from ..changes import (
     substantive_change,
 )
 from ..db import Store, utcnow
-from ..db.store import Saved
+from ..db.store import Saved, parse_moment
 from ..items import REPORT, PageItem
-from ..spiders.incremental import parse_when
 from .base import DatabaseStage
 
 
@@ -70,7 +69,7 @@ class DiffPipeline(DatabaseStage):
         return item
 
     def _older_than_backfill(self, published: str | None) -> bool:
-        when = parse_when(published)
+        when = parse_moment(published)
         return when is not None and datetime.now(UTC) - when > timedelta(days=self.backfill_days)
 
 

@@ -8,26 +8,12 @@ what makes a no-change re-crawl cheap.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from ..db import PageState
+from ..db.store import parse_moment
 
 NEW, RECHECK, MODIFIED, SKIP = "new", "recheck", "modified", "skip"
-
-
-def parse_when(value: str | None) -> datetime | None:
-    """Parse an ISO 8601 date or datetime ('2026-11-02', '…T10:00:00Z'); None if unparseable."""
-    if not value:
-        return None
-    text = value.strip().replace("Z", "+00:00")
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        try:
-            moment = datetime.fromisoformat(text[:10])
-        except ValueError:
-            return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def fetch_decision(state: PageState | None, *, now: datetime, recheck_days: float,
@@ -45,11 +31,11 @@ def fetch_decision(state: PageState | None, *, now: datetime, recheck_days: floa
         return RECHECK if rediscovered else SKIP
     # Silent edits happen in the weeks after publication; when the date is unknown, the
     # first time we saw the page stands in for it.
-    anchor = parse_when(state.published_at) or parse_when(state.first_seen_at)
+    anchor = parse_moment(state.published_at) or parse_moment(state.first_seen_at)
     if anchor is not None and now - anchor <= timedelta(days=recheck_days):
         return RECHECK
-    modified = parse_when(lastmod)
-    fetched = parse_when(state.last_fetched_at)
+    modified = parse_moment(lastmod)
+    fetched = parse_moment(state.last_fetched_at)
     if modified is not None and (fetched is None or modified > fetched):
         return MODIFIED
     return SKIP
