@@ -18,6 +18,7 @@ import click
 from . import __version__
 from .config import DEFAULT_CONFIG_NAME, PACKAGED_SOURCES, Config, ConfigError, load_config
 from .tables import crawl_summary, table
+from .vocabulary import EVENT_TYPES
 
 
 class Context:
@@ -316,8 +317,6 @@ def figures_extract(lang: str | None, as_json: bool, paths: tuple[Path, ...]) ->
 
 # -- ingest, series, events -------------------------------------------------------------------
 
-EVENT_TYPES = ("report.new", "report.edited", "report.removed", "figure.new", "figure.changed",
-               "source.failing", "source.recovered")
 
 
 def parse_since(value: str) -> str:

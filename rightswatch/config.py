@@ -222,6 +222,12 @@ class Source:
     schedule: Schedule = field(default_factory=Schedule)
 
     @property
+    def reporting_organisation(self) -> str:
+        """Who a figure is attributed to when its text names nobody: the organisation
+        behind the site, else the site's name."""
+        return self.organisation or self.name
+
+    @property
     def start_urls(self) -> tuple[str, ...]:
         return self.feed_urls + self.sitemap_urls + self.listing_urls
 

@@ -47,7 +47,7 @@ def ingest_file(config: Config, path: str | Path, source_id: str, *, url: str | 
         known = {s.id: s for s in config.sources}
         if source_id not in known:
             store.ensure_manual_source(source_id)
-        organisation = (known[source_id].organisation or known[source_id].name
+        organisation = (known[source_id].reporting_organisation
                         if source_id in known else store.source_name(source_id))
         backfill_days = (known[source_id].crawl if source_id in known
                          else config.crawl).backfill_days

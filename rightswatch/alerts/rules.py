@@ -36,14 +36,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from ..vocabulary import EVENT_TYPES, METRICS, REGIONS
 from .errors import RuleError
 
-EVENT_TYPES = ("report.new", "report.edited", "report.removed", "figure.new", "figure.changed",
-               "source.failing", "source.recovered")
-METRICS = ("conscripted", "conscription_quota", "summonses", "criminal_cases", "convictions",
-           "deaths", "captured", "detained", "political_prisoners", "deported", "injured")
-REGIONS = ("crimea", "sevastopol", "donetsk", "luhansk", "zaporizhzhia", "kherson",
-           "occupied_territories", "russia", "ukraine")
 CHANNELS = ("email", "webhook", "apprise")
 DIRECTIONS = ("any", "increase", "decrease")
 

@@ -199,7 +199,7 @@ class Store:
                          homepage = excluded.homepage, organisation = excluded.organisation,
                          kind = 'configured', enabled = excluded.enabled,
                          updated_at = excluded.updated_at""",
-                    [s.id, s.name, s.homepage, s.organisation or s.name, int(s.enabled), now, now],
+                    [s.id, s.name, s.homepage, s.reporting_organisation, int(s.enabled), now, now],
                 )
 
     def ensure_manual_source(self, source_id: str, name: str | None = None) -> None:

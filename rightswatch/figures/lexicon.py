@@ -16,33 +16,10 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from ..vocabulary import METRICS
 from .text import FOLD, WORD, Tokens, normalise, tokenize
 
 LANGS = ("en", "uk", "ru")
-METRICS = (
-    "conscripted",
-    "conscription_quota",
-    "summonses",
-    "criminal_cases",
-    "convictions",
-    "deaths",
-    "captured",
-    "detained",
-    "political_prisoners",
-    "deported",
-    "injured",
-)
-REGIONS = (
-    "crimea",
-    "sevastopol",
-    "donetsk",
-    "luhansk",
-    "zaporizhzhia",
-    "kherson",
-    "occupied_territories",
-    "russia",
-    "ukraine",
-)
 
 # Pattern tokens: (text, is_stem, case) where case is 0 = lowercase compare, 1 = first letter
 # must match case (proper names), 2 = exact (acronyms).

@@ -209,7 +209,7 @@ class SourceSpider(scrapy.Spider):
             published_hint=response.meta.get("published"),
             previous_sha256=state.latest_sha256 if state else None,
             first_crawl=self.first_crawl,
-            organisation=self.source.organisation or self.source.name,
+            organisation=self.source.reporting_organisation,
         )
 
     def _discovered(self, response: Response) -> Response | None:
@@ -364,7 +364,7 @@ class SourceSpider(scrapy.Spider):
             yield PageItem(url=request.url, source_id=self.source.id, status=0, headers=[],
                            body=b"", fetched_at=datetime.now(UTC), kind=REPORT,
                            failure=message, first_crawl=self.first_crawl,
-                           organisation=self.source.organisation or self.source.name)
+                           organisation=self.source.reporting_organisation)
 
     def _fail(self, url: str, kind: str, message: str) -> None:
         self.crawler.stats.inc_value(f"rightswatch/errors/{kind}")
