@@ -18,7 +18,7 @@ REPORT, LISTING, FEED, SITEMAP = "report", "listing", "feed", "sitemap"
 class PageItem:
     url: str
     source_id: str
-    status: int
+    status: int                          # HTTP status; 0: the page could not be fetched
     headers: list[tuple[str, str]]
     body: bytes
     fetched_at: datetime
@@ -28,7 +28,6 @@ class PageItem:
     redirected_from: tuple[str, ...] = ()
     published_hint: str | None = None
     previous_sha256: str | None = None   # payload hash of the last fetch, for short-circuits
-    failure: str | None = None           # status 0: the page could not be fetched, and why
     first_crawl: bool = False            # the source was never crawled successfully before
     organisation: str | None = None      # who publishes the site (series of unattributed figures)
     # Filled by the stages:

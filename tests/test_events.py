@@ -171,8 +171,7 @@ def test_a_report_gone_for_several_crawls_is_removed(config, tmp_path):
         outcomes = []
         for _ in range(2):
             item = PageItem(url=url, source_id="chrg", status=0, headers=[], body=b"",
-                            fetched_at=datetime.now(UTC), kind=REPORT,
-                            failure="HTTP 500 from the site after 2 retries")
+                            fetched_at=datetime.now(UTC), kind=REPORT)
             outcomes.append(stored.process(diff.process(item)).outcome)
     finally:
         diff.close_spider()

@@ -363,7 +363,7 @@ class SourceSpider(scrapy.Spider):
             # in a row this happens, and after enough of them the report is gone.
             yield PageItem(url=request.url, source_id=self.source.id, status=0, headers=[],
                            body=b"", fetched_at=datetime.now(UTC), kind=REPORT,
-                           failure=message, first_crawl=self.first_crawl,
+                           first_crawl=self.first_crawl,
                            organisation=self.source.reporting_organisation)
 
     def _fail(self, url: str, kind: str, message: str) -> None:
