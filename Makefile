@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench venv clean
+.PHONY: demo test lint bench eval venv clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ test: lint  ## lint, then every test (real servers on loopback)
 lint: $(STAMP)  ## ruff on everything, mypy on the package
 	$(BIN)/ruff check rightswatch tests benchmarks
 	$(BIN)/mypy rightswatch
+
+eval: $(STAMP)  ## the figure extractor on the blind gold set (tune half; `--all` for both)
+	$(BIN)/python -m tests.figures.evaluate --all
 
 bench: $(STAMP)  ## benchmarks: prints a table, writes bench-results.json
 	$(BIN)/python benchmarks/run.py --out bench-results.json

@@ -287,11 +287,14 @@ def figures() -> None:
               help="One JSON object per figure per line: path plus every Figure field.")
 @click.argument("paths", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def figures_extract(lang: str | None, as_json: bool, paths: tuple[Path, ...]) -> None:
+@pass_ctx
+def figures_extract(obj: Context, lang: str | None, as_json: bool, paths: tuple[Path, ...]
+                    ) -> None:
     """Figures in .txt, .html and .pdf files (offsets index the text each was read as)."""
     from .extraction import ExtractionError, document_from_file
     from .figures import extract_figures
 
+    metrics = obj.config.metrics
     rows = []
     failed = False
     for path in paths:
@@ -301,18 +304,48 @@ def figures_extract(lang: str | None, as_json: bool, paths: tuple[Path, ...]) ->
             click.echo(f"error: {exc}", err=True)
             failed = True
             continue
-        for fig in extract_figures(doc.text, lang or doc.lang):
+        for fig in extract_figures(doc.text, lang or doc.lang, title=doc.title,
+                                   metrics=metrics):
             record = {"path": str(path), **fig.to_dict()}
             if as_json:
                 click.echo(json.dumps(record, ensure_ascii=False))
             else:
-                rows.append([path.name, fig.value, fig.qualifier, fig.metric, fig.region,
-                             fig.period, fig.source, fig.text])
+                value = f"{fig.value}%" if fig.unit == "percent" else (
+                    f"{fig.value} {fig.unit}" if fig.unit != "count" else fig.value)
+                rows.append([path.name, value, fig.qualifier,
+                             fig.metric or (f"({fig.what})" if fig.what else ""),
+                             fig.region, fig.period, fig.source,
+                             "part" if fig.part else "", fig.text])
     if not as_json:
-        click.echo(table(rows, ["file", "value", "qualifier", "metric", "region", "period",
-                                "source", "text"]))
+        click.echo(table(rows, ["file", "value", "qualifier", "metric (what)", "region",
+                                "period", "source", "part", "text"]))
     if failed:
         sys.exit(1)
+
+
+@figures.command("reanalyse")
+@click.option("--source", "source_id", help="Only the reports of this source.")
+@pass_ctx
+def figures_reanalyse(obj: Context, source_id: str | None) -> None:
+    """Re-run the figure extractor over every stored report text.
+
+    Figures and their series are rebuilt from the texts, oldest report first, with the
+    extractor and lexicons of today (and your [[metric]] tables); no event is created, so
+    nothing old is sent again as news.  Run it after an upgrade or a lexicon change.
+    """
+    from .db import Store, open_db
+    from .pipelines.reanalyse import reanalyse
+
+    config = obj.config
+    store = Store(open_db(config.database))
+    try:
+        done = reanalyse(store, config, source_id=source_id,
+                         progress=lambda n, total: click.echo(f"  {n}/{total} reports", err=True)
+                         if n % 200 == 0 else None)
+    finally:
+        store.close()
+    click.echo(f"reanalysed {done.reports} report versions: {done.figures} figures "
+               f"({done.before} before), {done.series} series; no events created")
 
 
 # -- ingest, series, events -------------------------------------------------------------------
@@ -365,10 +398,13 @@ def describe_event(event: dict[str, Any]) -> str:
     fig = event.get("figure")
     flag = " (backfill)" if event.get("backfill") else ""
     if fig:
-        where = ", ".join(p for p in (fig.get("metric"), fig.get("region"), fig.get("period"))
+        from .alerts.render import figure_label, value_text
+
+        where = ", ".join(p for p in (figure_label(fig), fig.get("region"), fig.get("period"))
                           if p)
-        change = (f"{fig['previous_value']:g} → {fig['value']:g} ({fig['delta']:+g})"
-                  if fig.get("previous_value") is not None else f"{fig['value']:g}")
+        change = (f"{value_text(fig, fig['previous_value'])} → {value_text(fig, fig['value'])}"
+                  f" ({fig['delta']:+g})" if fig.get("previous_value") is not None
+                  else value_text(fig, fig["value"]))
         return f"{event['type']}{flag} {event['source']['id']}: {where}: {change}"
     report = event.get("report") or {}
     return f"{event['type']}{flag} {event['source']['id']}: {report.get('title') or ''} " \

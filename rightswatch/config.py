@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from . import __version__
+from .vocabulary import METRICS
 
 if TYPE_CHECKING:
     from .alerts.digest import DigestSettings
@@ -40,6 +41,104 @@ PACKAGED_SOURCES = Path(__file__).with_name("sources.toml")
 
 class ConfigError(Exception):
     """The configuration cannot be used; the message says which file and which key."""
+
+
+class LexiconError(ConfigError):
+    """A lexicon (shipped, or a user's [[metric]]) that cannot be used; the message names the
+    file, the table and the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class MetricDef:
+    """A metric a user adds in rightswatch.toml (``[[metric]]``): the nouns that name what it
+    counts and the predicates that say it happened, per language.  Hashable, so the extractor
+    compiles a configuration's metrics once."""
+
+    id: str
+    what: str
+    nouns: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (lang, entries)
+    predicates: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    kind: str = "thing"
+    where: str = "configuration"
+
+
+_UK_ONLY = frozenset("іїєґ")
+_RU_ONLY = frozenset("ыэъё")
+_METRIC_KINDS = ("thing", "person", "container")
+_LEXICON_LANGS = ("en", "uk", "ru")
+
+
+def script_problem(phrase: str, lang: str) -> str | None:
+    """Why *phrase* cannot be a word list entry of *lang* by its letters alone (Latin for
+    English, Cyrillic without Russian letters for Ukrainian, and the reverse), or None."""
+    letters = [ch for ch in phrase.lower() if ch.isalpha()]
+    latin = sum(1 for ch in letters if "a" <= ch <= "z")
+    cyrillic = sum(1 for ch in letters if "\u0400" <= ch <= "\u04ff")
+    want = "latin" if lang == "en" else "cyrillic"
+    if not letters or (want == "latin" and (cyrillic or not latin)) or (
+            want == "cyrillic" and (latin or not cyrillic)):
+        return f"is not written in the {want} alphabet"
+    low = phrase.lower()
+    if lang == "uk" and not _RU_ONLY.isdisjoint(low):
+        return "has Russian letters (ы э ъ ё)"
+    if lang == "ru" and not _UK_ONLY.isdisjoint(low):
+        return "has Ukrainian letters (і ї є ґ)"
+    return None
+
+
+def parse_metrics(tables: Any, where: str, known: Sequence[str]) -> tuple[MetricDef, ...]:
+    """The ``[[metric]]`` tables of rightswatch.toml, validated: an ``id`` (lowercase, new),
+    an optional ``what`` (the English key of what it counts), ``kind``, and ``nouns`` /
+    ``predicates`` tables of word lists per language (en, uk, ru)."""
+    if tables is None:
+        return ()
+    if not isinstance(tables, list):
+        raise LexiconError(f"{where}: 'metric' must be an array of tables ([[metric]])")
+    out: list[MetricDef] = []
+    seen = set(known)
+    for n, t in enumerate(tables, 1):
+        here = f"{where}: [[metric]] #{n}"
+        if not isinstance(t, dict):
+            raise LexiconError(f"{here}: must be a table")
+        unknown = sorted(set(t) - {"id", "what", "label", "nouns", "predicates", "kind"})
+        if unknown:
+            raise LexiconError(f"{here}: unknown key {unknown[0]!r}")
+        mid = t.get("id")
+        if not isinstance(mid, str) or not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", mid):
+            raise LexiconError(f"{here}: key 'id' must be a lowercase id (letters, digits, _)")
+        if mid in seen:
+            raise LexiconError(f"{here}: key 'id': {mid!r} is already a metric")
+        seen.add(mid)
+        here = f"{here} (id = {mid!r})"
+        what = t.get("what", t.get("label", mid.replace("_", " ")))
+        if not isinstance(what, str) or not what.strip():
+            raise LexiconError(f"{here}: key 'what' must be text")
+        kind = t.get("kind", "thing")
+        if kind not in _METRIC_KINDS:
+            raise LexiconError(f"{here}: key 'kind' must be one of {list(_METRIC_KINDS)}")
+        lists: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {}
+        for key in ("nouns", "predicates"):
+            table = t.get(key, {})
+            if not isinstance(table, dict):
+                raise LexiconError(f"{here}: key '{key}' must be a table of word lists per "
+                                   "language (en, uk, ru)")
+            for lang, items in table.items():
+                if lang not in _LEXICON_LANGS:
+                    raise LexiconError(f"{here}: key '{key}.{lang}': languages are en, uk, ru")
+                if not isinstance(items, list) or not all(isinstance(x, str) and x.strip()
+                                                          for x in items):
+                    raise LexiconError(f"{here}: key '{key}.{lang}' must be a list of words")
+                for item in items:
+                    why = script_problem(item, lang)
+                    if why:
+                        raise LexiconError(f"{here}: key '{key}.{lang}': {item!r} {why}")
+            lists[key] = tuple((lang, tuple(table[lang])) for lang in _LEXICON_LANGS
+                               if table.get(lang))
+        if not lists["nouns"] and not lists["predicates"]:
+            raise LexiconError(f"{here}: give 'nouns' or 'predicates' in at least one language")
+        out.append(MetricDef(mid, what.strip(), lists["nouns"], lists["predicates"], kind,
+                             where))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -214,6 +313,7 @@ class Source:
     allowed_domains: tuple[str, ...] = ()
     scope: tuple[str, ...] = ()
     organisation: str = ""
+    kind: str = "organisation"   # organisation | media: see `counts_its_own`
     unverified: bool = False
     unverified_urls: tuple[str, ...] = ()
     enabled: bool = True
@@ -226,6 +326,13 @@ class Source:
         """Who a figure is attributed to when its text names nobody: the organisation
         behind the site, else the site's name."""
         return self.organisation or self.name
+
+    @property
+    def counts_its_own(self) -> bool:
+        """An organisation's own site: a figure it states without attribution is its own
+        count.  On a media site (kind = "media") such a figure continues the count of the
+        organisation that last reported it (README, "What counts as news")."""
+        return self.kind != "media"
 
     @property
     def start_urls(self) -> tuple[str, ...]:
@@ -271,6 +378,7 @@ class Config:
     archive_base_url: str | None = None   # where alerts link the archived copy of a report
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     digest: DigestSettings = field(default_factory=_default_digest)
+    metrics: tuple[MetricDef, ...] = ()   # the [[metric]] tables: metrics of the user's own
 
     @property
     def user_agent(self) -> str:
@@ -290,7 +398,8 @@ class Config:
 
 _SOURCE_STR = {"id", "name", "homepage", "article_url_pattern", "article_selector",
                "pagination_pattern", "next_page_selector", "pdf_url_pattern", "organisation",
-               "notes"}
+               "notes", "kind"}
+SOURCE_KINDS = ("organisation", "media")
 _SOURCE_LIST = {"languages", "feed_urls", "sitemap_urls", "listing_urls", "allowed_domains",
                 "scope", "unverified_urls"}
 _SOURCE_BOOL = {"unverified", "enabled"}
@@ -350,6 +459,8 @@ def parse_source(raw: Mapping[str, Any], defaults: CrawlSettings, where: str,
                 and key not in _SCHEDULE_KEYS:
             raise ConfigError(f"{where}: unknown key {key!r}")
     values.setdefault("name", sid)
+    if values.get("kind", "organisation") not in SOURCE_KINDS:
+        raise ConfigError(f"{where}: kind must be one of {', '.join(SOURCE_KINDS)}")
     for key in ("article_url_pattern", "pagination_pattern", "pdf_url_pattern"):
         if values.get(key):
             _check_regex(values[key], f"{where}: {key}")
@@ -393,7 +504,8 @@ def config_from_dict(raw: Mapping[str, Any], path: Path | None = None) -> Config
     where = str(path) if path else "configuration"
     base = path.parent if path else Path.cwd()
     top = raw.get("rightswatch", {})
-    unknown = set(raw) - {"rightswatch", "crawl", "source", "alert", "digest", "scheduler"}
+    unknown = set(raw) - {"rightswatch", "crawl", "source", "alert", "digest", "scheduler",
+                          "metric"}
     if unknown:
         raise ConfigError(f"{where}: unknown table(s) {', '.join(sorted(unknown))}")
     crawl = _crawl_settings(raw.get("crawl", {}), CrawlSettings(), f"{where} [crawl]")
@@ -416,9 +528,11 @@ def config_from_dict(raw: Mapping[str, Any], path: Path | None = None) -> Config
     if workers is not None and (not isinstance(workers, int) or workers < 0):
         raise ConfigError(f"{where}: extraction_workers must be a non-negative integer "
                           "(0 = extract inline; leave it out for the default)")
+    metrics = parse_metrics(raw.get("metric"), where, METRICS)
     from .alerts.rules import parse_rules  # alerts imports ConfigError from here
 
-    alerts = tuple(parse_rules(list(raw.get("alert", [])), source=where))
+    alerts = tuple(parse_rules(list(raw.get("alert", [])), source=where,
+                               metrics=(*METRICS, *(m.id for m in metrics))))
     from .alerts.digest import parse_digest
 
     digest = parse_digest(raw.get("digest", {}), source=where, base=base)
@@ -437,4 +551,5 @@ def config_from_dict(raw: Mapping[str, Any], path: Path | None = None) -> Config
         archive_base_url=archive_base_url,
         scheduler=scheduler,
         digest=digest,
+        metrics=metrics,
     )

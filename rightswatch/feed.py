@@ -37,6 +37,7 @@ from .db.store import iso
 ATOM_NS = "http://www.w3.org/2005/Atom"
 ENTRY_ID_PREFIX = "urn:rightswatch:event:"
 TYPE_SCHEME = "urn:rightswatch:event-type"
+WHAT_SCHEME = "urn:rightswatch:what"  # counted things no metric fits
 METRIC_SCHEME = "urn:rightswatch:metric"
 REGION_SCHEME = "urn:rightswatch:region"
 DEFAULT_TITLE = "rightswatch: events"
@@ -160,6 +161,12 @@ def content_html(view: Mapping[str, Any], diff: str | None = None) -> str:
                 fact("Previous report", figure["previous_url_text"], figure.get("previous_url"))
         if figure.get("also_reported_by"):
             fact("Also reported by", ", ".join(figure["also_reported_by"]))
+    for version in view.get("versions") or ():
+        fact(f"Also in {version['lang'] or 'another language'}",
+             version["title"] or version["url_text"], version["url"])
+    original = view.get("translation_of")
+    if original:
+        fact("Translation of", original["title"] or original["url_text"], original["url"])
     health = view.get("health")
     if health:
         fact("Status", health.get("message") or "")
@@ -195,9 +202,17 @@ def _category(entry: ET.Element, term: Any, scheme: str, label: str | None = Non
 
 def add_entry(feed: ET.Element, event: Mapping[str, Any], *, fallback_updated: str,
               archive_base_url: str | None = None,
-              archive_lookup: ArchiveLookup | None = None) -> None:
-    """Append one <entry> for *event* (design.md's Event JSON) to *feed*."""
+              archive_lookup: ArchiveLookup | None = None,
+              versions: Sequence[Mapping[str, Any]] = ()) -> None:
+    """Append one <entry> for *event* (design.md's Event JSON) to *feed*; *versions*: the
+    report's translations ``report.new`` events, shown as links of the same entry."""
     view = event_view(event, archive_base_url=archive_base_url, archive_lookup=archive_lookup)
+    for other in versions:
+        report = other.get("report") or {}
+        view["versions"].append({"lang": str(report.get("lang") or ""),
+                                 "url": safe_url(report.get("url")),
+                                 "url_text": str(report.get("url") or ""),
+                                 "title": str(report.get("title") or "")})
     entry = _sub(feed, "entry")
     _sub(entry, "id", entry_id(event))
     _sub(entry, "title", view["headline"], type="text")
@@ -211,11 +226,18 @@ def add_entry(feed: ET.Element, event: Mapping[str, Any], *, fallback_updated: s
              title=view.get("title") or view["report_url"])
     if view.get("archive_url"):
         _sub(entry, "link", rel="related", href=view["archive_url"], title="archived copy")
+    for version in view["versions"]:
+        if version["url"]:
+            lang = {"hreflang": version["lang"]} if version["lang"] else {}
+            _sub(entry, "link", rel="alternate", type="text/html", href=version["url"],
+                 title=version["title"] or version["url"], **lang)
     _category(entry, event.get("type"), TYPE_SCHEME, view.get("type_label"))
     figure = event.get("figure") or {}
     if figure:
         metric = figure.get("metric")
         _category(entry, metric, METRIC_SCHEME, metric_label(metric, "") or None)
+        if not metric and figure.get("what"):
+            _category(entry, figure["what"], WHAT_SCHEME, figure["what"])
         region = figure.get("region")
         _category(entry, region, REGION_SCHEME, REGION_LABELS.get(str(region or "")))
     _sub(entry, "summary", summary_text(view), type="text")
@@ -246,9 +268,21 @@ def build_feed(events: Iterable[Mapping[str, Any]], info: FeedInfo, *,
     self_url = safe_url(info.self_url)
     if self_url:
         _sub(feed, "link", rel="self", type="application/atom+xml", href=self_url)
+    # One report in several languages is one entry: translations join their original's.
+    originals = {str((e.get("report") or {}).get("url")): e for e in ordered
+                 if e.get("type") == "report.new" and not e.get("translation_of")}
+    versions: dict[int, list[Mapping[str, Any]]] = {}
     for event in ordered:
+        original = originals.get(str((event.get("translation_of") or {}).get("url")))
+        if original is not None:
+            versions.setdefault(id(original), []).append(event)
+    folded = {id(e) for group in versions.values() for e in group}
+    for event in ordered:
+        if id(event) in folded:
+            continue
         add_entry(feed, event, fallback_updated=generated,
-                  archive_base_url=info.archive_base_url, archive_lookup=info.archive_lookup)
+                  archive_base_url=info.archive_base_url, archive_lookup=info.archive_lookup,
+                  versions=versions.get(id(event), []))
     ET.indent(feed, space="  ")
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
 

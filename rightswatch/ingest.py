@@ -60,7 +60,9 @@ def ingest_file(config: Config, path: str | Path, source_id: str, *, url: str | 
                     headers=[("Content-Type", content_type)], body=body,
                     fetched_at=datetime.now(UTC), kind=REPORT, published_hint=published,
                     previous_sha256=state.latest_sha256 if state else None,
-                    organisation=organisation)
+                    organisation=organisation,
+                    # a document sent by hand is nobody's own count unless its source says so
+                    site_counts=known[source_id].counts_its_own if source_id in known else False)
     archive = ArchivePipeline(config.archive_dir, config.database,
                               archive=WarcArchive(config.archive_dir, prefix="rightswatch-ingest"))
     diff = DiffPipeline(config.database, backfill_days)
@@ -73,7 +75,7 @@ def ingest_file(config: Config, path: str | Path, source_id: str, *, url: str | 
         if published and item.document is not None:
             # The sender knows when it was published better than the file's metadata does.
             item.document = replace(item.document, published_at=published)
-        FiguresPipeline().process(item)
+        FiguresPipeline(metrics=config.metrics).process(item)
         diff.process(item)
         saved = stored.process(item)
     finally:

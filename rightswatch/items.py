@@ -30,6 +30,7 @@ class PageItem:
     previous_sha256: str | None = None   # payload hash of the last fetch, for short-circuits
     first_crawl: bool = False            # the source was never crawled successfully before
     organisation: str | None = None      # who publishes the site (series of unattributed figures)
+    site_counts: bool = True             # an organisation's own site (config.Source.counts_its_own)
     # Filled by the stages:
     archive: Any = None                  # rightswatch.archive.ArchiveRecord
     document: Any = None                 # rightswatch.extraction.Document

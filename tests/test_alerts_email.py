@@ -237,3 +237,18 @@ def test_login_and_starttls_settings_are_parsed_from_the_url() -> None:
     (tls,) = rules_from(email_rule("smtps://a:${SMTP_PASSWORD}@mail.example.org"))
     assert tls.smtp is not None and (tls.smtp.security, tls.smtp.port) == ("tls", 465)
     assert re.search(r"starttls", rule.smtp.identity)
+
+
+def test_alerts_name_what_is_counted_when_no_metric_fits() -> None:
+    from rightswatch.alerts.render import headline
+
+    event = {"type": "figure.changed", "source": {"id": "chrg", "name": "CHRG"},
+             "figure": {"metric": None, "what": "obituaries", "region": "crimea", "value": 52,
+                        "previous_value": 45, "delta": 7, "unit": "count"}}
+    assert headline(event) == "CHRG · obituaries, Crimea: 45 → 52 (+7)"
+    part = {**event, "figure": {**event["figure"], "metric": "political_prisoners",
+                                "what": "serving sentences", "part": True}}
+    assert "political prisoners — part: serving sentences" in headline(part)
+    share = {**event, "figure": {**event["figure"], "unit": "percent", "value": 36.1,
+                                 "previous_value": 30, "delta": 6.1}}
+    assert headline(share) == "CHRG · share of obituaries (%), Crimea: 30% → 36.1% (+6.1)"

@@ -270,7 +270,7 @@ def test_page_event_new() -> None:
         "type": "report.new", "dedup_key": f"report.new|{PAGE['url']}", "backfill": False,
         "source_id": "chrg", "snapshot_id": 42,
         "report": {"url": PAGE["url"], "title": "Monitoring review",
-                   "published_at": "2024-11-05"},
+                   "published_at": "2024-11-05", "lang": SNAP.get("lang")},
         "payload_version": 1,
     }
 

@@ -128,7 +128,7 @@ def test_cli_ingest_series_and_events(config, tmp_path):
                                      str(write(tmp_path, date)), "--source", "chrg",
                                      "--published", date])
         assert result.exit_code == 0, result.output
-    assert "figure.changed chrg: criminal_cases, crimea, since 2015: 574 → 583 (+9)" in \
+    assert "figure.changed chrg: criminal cases, crimea, since 2015: 574 → 583 (+9)" in \
         result.output
     rows = [json.loads(line) for line in runner.invoke(
         cli, ["--config", str(config.path), "series", "--metric", "criminal_cases",

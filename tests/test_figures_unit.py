@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 
 import pytest
 
@@ -34,7 +33,8 @@ def test_figure_has_exactly_the_design_fields() -> None:
     names = [f.name for f in dataclasses.fields(Figure)]
     assert names == [
         "value", "text", "start", "end", "qualifier", "metric", "subject",
-        "region", "period", "source", "sentence", "lang",
+        "region", "period", "source", "sentence", "lang", "unit", "what", "population",
+        "basis", "confidence", "region_basis", "part", "attribution", "id",
     ]  # fmt: skip
     f = one("At least 583 criminal cases were opened in Crimea since 2015.", "en")
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -50,13 +50,26 @@ def test_design_example() -> None:
         "have been opened in Crimea since 2015."
     )
     f = one(body, "en")
-    assert f.to_dict() == {
+    d = f.to_dict()
+    assert d.pop("id").startswith("fig_")
+    assert d == {
         "value": 583, "text": "at least 583", "start": 45, "end": 57,
         "qualifier": "at_least", "metric": "criminal_cases", "subject": "criminal proceedings",
         "region": "crimea", "period": "since 2015", "source": "Crimean Human Rights Group",
-        "sentence": body, "lang": "en",
+        "sentence": body, "lang": "en", "unit": "count", "what": "criminal cases",
+        "population": None, "basis": "noun", "confidence": 0.9, "region_basis": "sentence",
+        "part": False, "attribution": "named",
     }  # fmt: skip
     assert body[f.start : f.end] == f.text
+
+
+def test_ids_survive_edits_elsewhere_and_tell_repeats_apart() -> None:
+    body = "At least 583 criminal cases were opened in Crimea. Another 583 cases."
+    first = figs(body, "en")
+    edited = figs("A new first paragraph.\n\n" + body, "en")
+    assert [f.id for f in first] == [f.id for f in edited]
+    twice = figs("12 people were detained. 12 people were detained.", "en")
+    assert len({f.id for f in twice}) == 2
 
 
 # --- numbers ------------------------------------------------------------------------------
@@ -124,9 +137,28 @@ def test_vague_number_words_are_not_figures(text: str, lang: str) -> None:
     assert figs(text, lang) == []
 
 
-def test_small_number_words_need_a_metric() -> None:
+def test_small_number_words_count_when_they_count_what_monitors_count() -> None:
     assert values("Three men were detained.", "en") == [3]
     assert values("He has three sons and two daughters.", "en") == []
+    assert values("Nine children were returned to Ukraine.", "en") == [9]
+    assert values("Суд виніс двох нових вироків.", "uk") == [2]
+    assert values("Вернули шестерых детей.", "ru") == [6]
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "value"),
+    [
+        ("45% of the detainees were Crimean Tatars.", "en", 45),
+        ("36.1% of them are FSB officers.", "en", 36.1),
+        ("85 per cent will serve outside Crimea.", "en", 85),
+        ("45 відсотків затриманих — кримські татари.", "uk", 45),
+        ("36,1% з них — кримські татари.", "uk", 36.1),
+        ("Доля крымских татар — 36,1%.", "ru", 36.1),
+    ],
+)
+def test_percentages_are_figures_with_their_unit(text: str, lang: str, value: float) -> None:
+    f = one(text, lang)
+    assert (f.value, f.unit) == (value, "percent")
 
 
 # --- qualifiers ---------------------------------------------------------------------------
@@ -262,8 +294,10 @@ def test_fractions_of_other_things_are_not_figures() -> None:
         ("Views: 1234", "en"),
         ("Переглядів: 345", "uk"),
         ("Просмотров: 1 234", "ru"),
-        ("45% of the detainees were Crimean Tatars.", "en"),
-        ("45 відсотків затриманих — кримські татари.", "uk"),
+        ("In the first half of 2024 the courts were busy.", "en"),
+        ("У першому півріччі 2024 року суди працювали.", "uk"),
+        ("Men between the ages of 18 and 30 were called up.", "en"),
+        ("Чоловіків віком від 18 до 30 років призвали.", "uk"),
         ("He was sentenced to up to three years.", "en"),
         ("Его приговорили к 12 годам колонии.", "ru"),
         ("The village is 15 km from Dzhankoi.", "en"),
@@ -278,11 +312,13 @@ def test_non_figures(text: str, lang: str) -> None:
     assert [f.text for f in figs(text, lang)] == []
 
 
-def test_money_is_reported_without_metric() -> None:
+def test_money_is_reported_without_metric_with_its_currency() -> None:
     f = one("The fine is $5,000.", "en")
-    assert (f.value, f.metric) == (5000, None)
+    assert (f.value, f.metric, f.unit) == (5000, None, "USD")
     f = one("Штраф сягає 40 тисяч рублів.", "uk")
-    assert (f.value, f.metric) == (40000, None)
+    assert (f.value, f.metric, f.unit) == (40000, None, "RUB")
+    f = one("Суды назначили штрафов на 3,5 тысячи рублей.", "ru")
+    assert (f.value, f.unit) == (3500, "RUB")
 
 
 def test_a_count_shaped_like_a_year_is_a_figure_when_it_counts_something() -> None:
@@ -449,8 +485,9 @@ def test_lexicons_are_data() -> None:
     ],
     ids=["commas", "spaces", "digits", "parens", "nested", "dots", "dashes", "mixed", "words"],
 )
-def test_adversarial_megabyte_is_fast(body: str) -> None:
-    load("en"), load("uk")
-    t0 = time.perf_counter()
-    extract_figures(body)
-    assert time.perf_counter() - t0 < 1.0
+def test_adversarial_megabyte_is_handled(body: str) -> None:
+    """Hostile input ends, and yields only well-formed figures; how fast is measured by
+    `make bench` (figures_adversarial_1mb_s), never by a timed test."""
+    found = extract_figures(body)
+    assert all(body[f.start:f.end] == f.text for f in found)
+    assert len(found) <= len(body) // 2

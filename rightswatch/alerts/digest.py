@@ -58,6 +58,8 @@ from .render import (
     REGION_LABELS,
     SUBJECT_MAX,
     event_view,
+    figure_label,
+    fold_translations,
     metric_label,
     number,
     oneline,
@@ -338,7 +340,7 @@ def build_digest(db: Database | sqlite3.Connection, *, since: datetime, until: d
         elif event["type"] in ("report.edited", "report.removed"):
             content.report_updates.append(item(event))
     for source_name in sorted(per_source, key=str.casefold):
-        items = sorted(per_source[source_name],
+        items = sorted(fold_translations(per_source[source_name]),
                        key=lambda v: (v["published_at"] or v["created_at"]), reverse=True)
         content.reports.append({"source": source_name, "entries": items})
 
@@ -349,15 +351,15 @@ def build_digest(db: Database | sqlite3.Connection, *, since: datetime, until: d
         figure = event.get("figure")
         if event["type"] != "figure.changed" or not isinstance(figure, Mapping):
             continue
-        key = (str(figure.get("metric") or ""), str(figure.get("region") or ""))
+        key = (figure_label(figure, "other figures"), str(figure.get("region") or ""))
         groups[key][_series_facts(figure)[0]].append((event, item(event)))
-    order = {m: i for i, m in enumerate(METRICS)}
+    order = {metric_label(m): i for i, m in enumerate(METRICS)}
     series_ids = [sid for g in groups.values() for sid in g]
     history = digests.series_observations(db, [s for s in series_ids if s.count("|") >= 3], end)
     for metric, region in sorted(groups, key=lambda k: (order.get(k[0], len(order)), k)):
-        group: dict[str, Any] = {"metric": metric_label(metric, "other figures"),
+        group: dict[str, Any] = {"metric": metric,
                                  "region": _region_label(region) if region else "",
-                                 "label": metric_label(metric, "other figures").capitalize()
+                                 "label": metric[:1].upper() + metric[1:]
                                  + (f" · {_region_label(region)}" if region else ""),
                                  "series": []}
         by_series = groups[(metric, region)]
@@ -367,7 +369,7 @@ def build_digest(db: Database | sqlite3.Connection, *, since: datetime, until: d
             name = f"chart-{len(content.charts) + 1}-{_slug(metric)}-{_slug(region)}.png"
             spec = _chart_spec(name, [e for e, _ in pairs], history.get(sid, []),
                                title=" · ".join(p for p in (
-                                   metric_label(metric, "other figures"), _region_label(region) if region else "",
+                                   metric, _region_label(region) if region else "",
                                    period) if p))
             if spec is not None:
                 content.charts.append(spec)
@@ -384,7 +386,7 @@ def build_digest(db: Database | sqlite3.Connection, *, since: datetime, until: d
 
     firsts = [e for e in events if e["type"] == "figure.new" and isinstance(e.get("figure"),
                                                                              Mapping)]
-    firsts.sort(key=lambda e: (order.get(e["figure"].get("metric"), len(order)),
+    firsts.sort(key=lambda e: (order.get(figure_label(e["figure"]), len(order)),
                                str(e["figure"].get("region") or ""), str(e["created_at"])))
     content.new_series = [item(e) for e in firsts]
 

@@ -110,6 +110,29 @@ def metric_label(metric: Any, default: str = "figure") -> str:
     return str(metric).replace("_", " ") if metric else default
 
 
+def figure_label(figure: Mapping[str, Any], default: str = "figure") -> str:
+    """What a figure counts, in a reader's words: the metric ("criminal cases"), else the
+    counted thing ("obituaries"); a part of a total says which part ("political prisoners
+    — part: serving sentences"), a percentage that it is a share."""
+    what = oneline(figure.get("what"))
+    label = metric_label(figure.get("metric"), "") or what or default
+    if figure.get("part") and what and what.lower() != label.lower():
+        label += f" — part: {what}"
+    if figure.get("unit") == "percent":
+        label = f"share of {label} (%)"
+    return label
+
+
+def value_text(figure: Mapping[str, Any], value: Any) -> str:
+    """A figure's value with its unit: '583', '36.1%', '3,500 RUB'."""
+    unit = figure.get("unit") or "count"
+    if unit == "count" or value is None:
+        return number(value)
+    if unit == "percent":
+        return f"{number(value)}%"
+    return f"{number(value)} {oneline(unit)}"
+
+
 def headline(event: Mapping[str, Any]) -> str:
     """One line saying what happened, e.g. 'CHRG · criminal cases, Crimea: 574 → 583 (+9)'."""
     etype = str(event.get("type") or "")
@@ -119,14 +142,14 @@ def headline(event: Mapping[str, Any]) -> str:
     health = event.get("health") or {}
     title = oneline(report.get("title")) or oneline(report.get("url")) or "untitled"
     if etype.startswith("figure.") and figure:
-        what = metric_label(figure.get("metric"))
+        what = figure_label(figure)
         if figure.get("population"):
             what += f" ({population_label(figure['population'])})"
         if figure.get("region"):
             what += ", " + REGION_LABELS.get(figure["region"], str(figure["region"]))
-        value = number(figure.get("value"))
+        value = value_text(figure, figure.get("value"))
         if etype == "figure.changed" and figure.get("previous_value") is not None:
-            change = f"{number(figure['previous_value'])} → {value}"
+            change = f"{value_text(figure, figure['previous_value'])} → {value}"
             delta = figure_delta(figure)
             if delta is not None:
                 change += f" ({signed(delta)})"
@@ -140,6 +163,29 @@ def headline(event: Mapping[str, Any]) -> str:
         return oneline(f"rightswatch test message (rule {event.get('rule', '?')})")
     label = TYPE_LABELS.get(etype, etype or "event").lower()
     return oneline(f"{src} · {label}: {title}")
+
+
+def _translation(original: Any) -> dict[str, Any] | None:
+    if not isinstance(original, Mapping):
+        return None
+    return {"url": safe_url(original.get("url")), "url_text": oneline(original.get("url")),
+            "title": oneline(original.get("title")), "lang": oneline(original.get("lang"))}
+
+
+def fold_translations(views: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Report views with each translation folded into the version it translates (as a
+    ``versions`` entry); a translation whose original is not among them stays an item."""
+    by_url = {v["report_url_text"]: v for v in views if not v.get("translation_of")}
+    out = []
+    for view in views:
+        original = view.get("translation_of")
+        host = by_url.get(original["url_text"]) if original else None
+        if host is None:
+            out.append(view)
+            continue
+        host["versions"].append({"lang": view["lang"], "url": view["report_url"],
+                                 "url_text": view["report_url_text"], "title": view["title"]})
+    return out
 
 
 def event_view(event: Mapping[str, Any], *, archive_base_url: str | None = None,
@@ -168,12 +214,12 @@ def event_view(event: Mapping[str, Any], *, archive_base_url: str | None = None,
         previous = figure.get("previous_value")
         previous_url = figure.get("previous_url")
         figure_view = {
-            "metric": metric_label(figure.get("metric")),
+            "metric": figure_label(figure),
             "region": REGION_LABELS.get(figure.get("region") or "", figure.get("region") or ""),
             "period": oneline(figure.get("period")),
             "value": QUALIFIER_LABELS.get(figure.get("qualifier") or "", "")
-            + number(figure.get("value")),
-            "previous": None if previous is None else number(previous),
+            + value_text(figure, figure.get("value")),
+            "previous": None if previous is None else value_text(figure, previous),
             "delta": signed(delta) if previous is not None else "",
             "previous_url": safe_url(previous_url),
             "previous_url_text": oneline(previous_url) if previous_url else "",
@@ -192,6 +238,9 @@ def event_view(event: Mapping[str, Any], *, archive_base_url: str | None = None,
         "report_url": safe_url(report.get("url")),
         "report_url_text": oneline(report.get("url")),
         "published_at": oneline(report.get("published_at")),
+        "lang": oneline(report.get("lang")),
+        "translation_of": _translation(event.get("translation_of")),
+        "versions": [],  # other language versions, filled by the digest and the feed
         "sha256": oneline(report.get("sha256")),
         "archive_url": archive_url,
         "archive_ref": archive_ref,
@@ -249,5 +298,18 @@ def webhook_body(event: Mapping[str, Any]) -> bytes:
                       default=str).encode("utf-8")
 
 
-__all__ = ["ArchiveLookup", "event_view", "headline", "metric_label", "oneline", "render_email",
-           "render_short", "safe_url", "subject", "webhook_body"]
+__all__ = [
+    "ArchiveLookup",
+    "event_view",
+    "figure_label",
+    "fold_translations",
+    "headline",
+    "metric_label",
+    "oneline",
+    "render_email",
+    "render_short",
+    "safe_url",
+    "subject",
+    "value_text",
+    "webhook_body",
+]

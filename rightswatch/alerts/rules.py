@@ -31,7 +31,7 @@ import math
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -50,7 +50,7 @@ _LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 _COMMON_KEYS = {"name", "channel", "enabled", "events", "sources", "metrics", "regions",
                 "min_delta", "min_change_ratio", "direction", "keywords", "timeout",
-                "archive_base_url"}
+                "archive_base_url", "translations"}
 _CHANNEL_KEYS = {
     "email": {"to", "from", "smtp_url", "smtp_host", "smtp_port", "smtp_security", "smtp_user",
               "smtp_password", "batch_window"},
@@ -104,6 +104,7 @@ class Rule:
     min_change_ratio: float | None = None
     direction: str = "any"
     keywords: tuple[str, ...] = ()
+    translations: bool = False  # also send report.new for a translation of a report sent
     enabled: bool = True
     timeout: float = 10.0
     archive_base_url: str | None = None
@@ -129,6 +130,8 @@ class Rule:
         """
         if not self.enabled or event.get("backfill"):
             return False
+        if event.get("translation_of") and not self.translations:
+            return False  # the report in another language was news; this version is not
         if self.events is not None and not _among(event.get("type"), self.events):
             return False
         source = _mapping(event.get("source"))
@@ -234,11 +237,12 @@ def _keywords_match(keywords: Iterable[str], text: str) -> bool:
 
 
 def parse_rules(tables: list[dict[str, Any]], env: Mapping[str, str] | None = None, *,
-                source: str | None = None) -> list[Rule]:
+                source: str | None = None, metrics: Sequence[str] = METRICS) -> list[Rule]:
     """Validate the `[[alert]]` tables and resolve their `${ENV_VAR}` references.
 
     Raises `RuleError` (a `ConfigError`) naming the rule and the key at fault, prefixed
-    with *source* (the configuration file) when given.
+    with *source* (the configuration file) when given.  *metrics*: the metric ids rules may
+    name (design.md's and the configuration's own `[[metric]]` ids).
     """
     env = os.environ if env is None else env
     rules: list[Rule] = []
@@ -248,7 +252,7 @@ def parse_rules(tables: list[dict[str, Any]], env: Mapping[str, str] | None = No
         where = f"{prefix}[[alert]] #{i + 1}"
         if not isinstance(table, Mapping):
             raise RuleError(f"{where}: must be a table")
-        rule = _parse_rule(table, env, where)
+        rule = _parse_rule(table, env, where, tuple(metrics))
         if rule.name in seen:
             raise RuleError(f"{where}: rule name {rule.name!r} is used twice")
         seen.add(rule.name)
@@ -256,7 +260,8 @@ def parse_rules(tables: list[dict[str, Any]], env: Mapping[str, str] | None = No
     return rules
 
 
-def _parse_rule(raw: Mapping[str, Any], env: Mapping[str, str], where: str) -> Rule:
+def _parse_rule(raw: Mapping[str, Any], env: Mapping[str, str], where: str,
+                metrics: tuple[str, ...] = METRICS) -> Rule:
     name = raw.get("name")
     if not isinstance(name, str) or not _NAME_RE.match(name):
         raise RuleError(f"{where}: name must be letters, digits, '.', '-' or '_', got {name!r}")
@@ -276,7 +281,7 @@ def _parse_rule(raw: Mapping[str, Any], env: Mapping[str, str], where: str) -> R
         "enabled": p.boolean("enabled", True),
         "events": p.choices("events", EVENT_TYPES, wildcard=True),
         "sources": p.choices("sources", None),
-        "metrics": p.choices("metrics", METRICS),
+        "metrics": p.choices("metrics", metrics),
         "regions": p.choices("regions", REGIONS),
         "min_delta": p.number("min_delta"),
         "min_change_ratio": p.number("min_change_ratio"),
@@ -284,6 +289,7 @@ def _parse_rule(raw: Mapping[str, Any], env: Mapping[str, str], where: str) -> R
         "keywords": tuple(normalize_text(k).strip() for k in p.strings("keywords")
                           if k.strip()),
         "timeout": p.number("timeout", positive=True) or 10.0,
+        "translations": p.boolean("translations", False),
         "archive_base_url": p.string("archive_base_url"),
     }
     if values["direction"] not in DIRECTIONS:

@@ -6,7 +6,8 @@ events they return.
 
 - :mod:`.textdiff`  word diffs of clean texts, noise rules (``noise.toml``), summaries
 - :mod:`.periods`   period phrases → period keys (``periods.toml``)
-- :mod:`.populations` who a casualty count counts (``populations.toml``), part of series keys
+- :mod:`.populations` who a casualty count counts (``populations.toml``), for figures stored
+  before the extractor said it itself
 - :mod:`.series`    series keys, observations, headline choice, figure event planning
 - :mod:`.events`    every event shape and dedup key
 - :mod:`.bench`     ``run()`` for ``make bench`` (``series_figures_per_s``)
@@ -15,9 +16,11 @@ events they return.
 from .events import PAYLOAD_VERSION, figure_event, page_event, text_sha256
 from .periods import explain_period, load_period_rules, normalize_period
 from .series import (
+    Claim,
     Observation,
     SeriesKey,
     build_series,
+    claim_of,
     headline,
     observations_for_snapshot,
     plan_figure_events,
@@ -35,11 +38,13 @@ from .textdiff import (
 
 __all__ = [
     "PAYLOAD_VERSION",
+    "Claim",
     "DiffOp",
     "NoiseRules",
     "Observation",
     "SeriesKey",
     "build_series",
+    "claim_of",
     "explain_period",
     "figure_event",
     "headline",

@@ -75,6 +75,7 @@ def _report(url: str | None, snapshot: Mapping[str, Any] | None,
         "url": url,
         "title": snap.get("title") if snap.get("title") is not None else pg.get("title"),
         "published_at": snap.get("published_at") if snap else pg.get("published_at"),
+        "lang": snap.get("lang") if snap else pg.get("lang"),
     }
 
 
@@ -130,7 +131,10 @@ def figure_event(kind: str, obs: Observation, previous: Observation | None, *,
     s = obs.series
     value = num(fig["value"])
     figure: dict[str, Any] = {
-        "metric": s.metric,
+        "metric": s.metric or None,
+        "what": fig.get("what") or s.what or None,
+        "unit": fig.get("unit") or "count",
+        "part": bool(fig.get("part")),
         "region": s.region,
         "period": fig.get("period"),
         "period_key": s.period_key,

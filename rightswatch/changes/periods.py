@@ -23,6 +23,7 @@ so that analysts can extend them without touching code.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import tomllib
@@ -40,6 +41,7 @@ __all__ = [
     "load_period_rules",
     "normalize_period",
     "normalize_phrase",
+    "running_total_key",
 ]
 
 CUMULATIVE_UNSPECIFIED = "cumulative:unspecified"
@@ -85,6 +87,7 @@ class PeriodRules:
     cumulative_alias: Mapping[str, str]
     season_kind: Mapping[str, str]
     lexicon: Mapping[str, tuple[tuple[str, re.Pattern[str]], ...]]
+    running_totals: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def lookup(self, cls: str, text: str) -> str | None:
         """The lexicon value ("9", "autumn") whose forms match ``text`` whole."""
@@ -173,6 +176,7 @@ def load_period_rules(path: str | Path | None = None) -> PeriodRules:
         rules=tuple(rules),
         occupation_years=frozenset(int(y) for y in settings.get("occupation_years", [])),
         cumulative_alias=dict(settings.get("cumulative_alias", {})),
+        running_totals=dict(settings.get("running_totals", {})),
         season_kind=dict(settings.get("seasons", {})),
         lexicon=lexicon,
     )
@@ -345,6 +349,13 @@ def normalize_period(period: str | None, published_at: str | None = None,
     ``rules_path`` selects another periods.toml (tests, site-specific overrides).
     """
     return _normalize_cached(period, _pub(published_at), rules_path)
+
+
+def running_total_key(metric: str | None, *, rules_path: str | None = None) -> str:
+    """The period key of a running total of *metric* stated with no period (periods.toml,
+    [settings.running_totals]); ``cumulative:unspecified`` for metrics with no usual span."""
+    rules = load_period_rules(rules_path)
+    return rules.running_totals.get(metric or "", CUMULATIVE_UNSPECIFIED)
 
 
 def explain_period(period: str, published_at: str | None = None,

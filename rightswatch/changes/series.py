@@ -1,12 +1,29 @@
 """Figure series: which figures count the same thing, and which new figure is news.
 
-A series holds the figures that count the same thing — same metric, same region, same
-period key (:func:`~rightswatch.changes.periods.normalize_period`), same reporting
-organisation (the figure's ``source``, else the site's organisation) and, for casualty
-metrics, the same population (:mod:`~rightswatch.changes.populations`: residents of a
-region and members of the units stationed there are different counts).  Two organisations
-counting the same thing stay two series: their methods differ, and "CHRG 583 → UN 420"
-would be a false fall.  Figures without a metric are not in any series.
+A series holds the figures that count the same thing: the same *measure* (the metric, or
+for figures no metric fits the counted thing's ``what`` key: "obituaries"), the same
+*population* (residents of a region and members of the units stationed there are different
+counts), the same *unit* (a percentage is never compared with a count), the same *part* (a
+breakdown such as "of them, 202 are serving sentences" is a sub-series of its own, never
+the total's), the same region, the same period key
+(:func:`~rightswatch.changes.periods.normalize_period`) and the same counting organisation.
+
+Who counts it (README, "What counts as news"):
+
+- a figure the text attributes to a named organisation is that organisation's: another
+  organisation counting the same thing keeps its own series, listed as ``also_reported_by``;
+- a figure an organisation publishes on its own site without attribution is its own;
+- a figure with a generic attribution ("according to human rights defenders"), anywhere, or
+  with none on a site that is not its counter's (a news site, a document ingested by hand),
+  *continues* the series of that measure, region, period and population most recently reported (in
+  publication order, at or before it) by a named organisation; failing that, the site's;
+- a running total stated with no period ("574 cases have been opened", "as of October")
+  counts over the usual span of its metric (periods.toml, ``running_totals``: court cases
+  since the occupation, war losses since the full-scale invasion).
+
+Continuation is resolved over publication order, never arrival order
+(:func:`resolve_claim`), so the series come out the same whatever order the reports are
+crawled in; a named report that arrives late re-resolves the continuing figures after it.
 
 News is decided against the series' *newest* report, ordered by
 ``(published_at or fetched_at, fetched_at, snapshot_id)``:
@@ -27,37 +44,48 @@ import re
 from collections import defaultdict
 from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from operator import attrgetter
 from typing import Any
 
 from .events import delta, figure_event, num
-from .periods import normalize_period
+from .periods import CUMULATIVE_UNSPECIFIED, normalize_period, running_total_key
 from .populations import population_of
 
 __all__ = [
+    "Claim",
     "Observation",
     "SeriesKey",
     "build_series",
+    "claim_of",
     "headline",
     "observations_for_snapshot",
     "plan_figure_events",
+    "resolve_claim",
     "series_history_rows",
     "series_key",
 ]
 
 _WS_RE = re.compile(r"\s+")
 NO_REGION = "-"
+WHAT_PREFIX = "what:"
 _ORDER = attrgetter("order_key")
+# Counted things too vague to be a series on their own ("12 people", "9 children" with
+# nothing said of them): they still get `what`, but only a metric makes them a series.
+VAGUE_WHAT = frozenset(["people", "children", "residents", "civilians", "soldiers",
+                        "instances", "cases", "money", "Crimean Tatars", "victims",
+                        "employees", "missing persons", "settlements", "reports"])
 
 
 @dataclass(frozen=True, slots=True)
 class SeriesKey:
-    """What a series counts: metric, region, period key, reporting organisation and (for
-    casualty metrics) population.
+    """What a series counts: measure (metric, else ``what``), population, unit, part,
+    region, period key and counting organisation.
 
     ``id`` is stable and readable ("criminal_cases|crimea|cumulative:occupation|Crimean
-    Human Rights Group", "deaths/units|crimea|cumulative:2022|…"), so it can be stored,
-    used in dedup keys and typed on the command line; region None is written "-".
+    Human Rights Group", "deaths/units|crimea|cumulative:2022|…", "what:obituaries|crimea|…",
+    "political_prisoners~serving sentences|crimea|…"), so it can be stored, used in dedup
+    keys and typed on the command line; region None is written "-".
     """
 
     metric: str
@@ -65,49 +93,155 @@ class SeriesKey:
     period_key: str
     organisation: str
     population: str = ""
+    what: str = ""
+    unit: str = ""
+    part: str = ""
     id: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        what = self.metric + (f"/{self.population}" if self.population else "")
-        parts = (what, self.region or NO_REGION, self.period_key, self.organisation)
+        parts = (self.measure_id, self.region or NO_REGION, self.period_key, self.organisation)
         object.__setattr__(self, "id", "|".join(p.replace("|", "/") for p in parts))
 
     @property
+    def measure_id(self) -> str:
+        """The first field of the id: measure, /population, @unit, ~part."""
+        out = self.metric or f"{WHAT_PREFIX}{self.what}"
+        if self.population:
+            out += f"/{self.population}"
+        if self.unit:
+            out += f"@{self.unit}"
+        if self.part:
+            out += f"~{self.part}"
+        return out
+
+    @property
     def topic(self) -> tuple[str, str, str]:
-        """(metric, region or "-", period_key): the same count whoever reports it."""
-        return (self.metric, self.region or NO_REGION, self.period_key)
+        """(measure id, region or "-", period_key): the same count whoever reports it."""
+        return (self.measure_id, self.region or NO_REGION, self.period_key)
+
+    @property
+    def label(self) -> str:
+        """What is counted, for people: the metric id or the counted thing."""
+        return self.metric or self.what
 
     @classmethod
     def from_id(cls, series_id: str) -> SeriesKey:
         """Parse an ``id`` back (the organisation may not contain "|")."""
-        what, region, period_key, organisation = series_id.split("|", 3)
-        metric, _, population = what.partition("/")
+        measure, region, period_key, organisation = series_id.split("|", 3)
+        measure, _, part = measure.partition("~")
+        measure, _, unit = measure.partition("@")
+        measure, _, population = measure.partition("/")
+        metric, what = ("", measure[len(WHAT_PREFIX):]) if measure.startswith(
+            WHAT_PREFIX) else (measure, "")
         return cls(metric, None if region == NO_REGION else region, period_key, organisation,
-                   population)
+                   population, what, unit, part)
 
 
 def _organisation(name: str | None) -> str:
     return _WS_RE.sub(" ", name or "").strip()
 
 
+@cache
+def _series_whats() -> frozenset[str]:
+    from ..figures.vocab import lexicon_whats
+
+    return frozenset(lexicon_whats()) - VAGUE_WHAT
+
+
+def _part_key(figure: Mapping[str, Any]) -> str:
+    if not figure.get("part"):
+        return ""
+    what = _organisation(figure.get("what") or figure.get("subject") or "part").lower()
+    return what.replace("|", "/").replace("~", "-")[:60] or "part"
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """What one figure says about its series before continuation is resolved.
+
+    ``organisation`` is None when the figure continues another's series (a generic or no
+    attribution, off its counter's site); ``base`` is the series key it has if nothing
+    continues: the site's organisation.
+    """
+
+    base: SeriesKey
+    organisation: str | None
+    topic: str  # measure id and region: what continuation matches on
+
+    @property
+    def resolved(self) -> bool:
+        return self.organisation is not None
+
+
+def claim_of(figure: Mapping[str, Any], site_organisation: str, *,
+             published_at: str | None = None, site_counts: bool = True) -> Claim | None:
+    """The claim of a figure dict (Figure.to_dict() keys), or None when it is no series.
+
+    ``site_counts``: the site is an organisation publishing its own counts (a figure it
+    states without attribution is its own); False for news sites and manual documents.
+    """
+    metric = figure.get("metric") or ""
+    what = "" if metric else (figure.get("what") or "")
+    if not metric and what not in _series_whats():
+        return None
+    named = _organisation(figure.get("source"))
+    site = _organisation(site_organisation) or "unknown"
+    generic = figure.get("attribution") == "generic"
+    organisation = named or (site if site_counts and not generic else None)
+    if "population" in figure:
+        population = figure.get("population") or ""
+        if population == "residents" and metric not in _RESIDENT_METRICS:
+            population = ""
+    else:
+        population = population_of(metric, figure.get("subject"), figure.get("sentence"))
+    unit = figure.get("unit") or "count"
+    period_key = normalize_period(figure.get("period"), published_at)
+    if period_key == CUMULATIVE_UNSPECIFIED:
+        period_key = running_total_key(metric)  # "574 cases have been opened": the usual span
+    base = SeriesKey(
+        metric=metric,
+        region=figure.get("region") or None,
+        period_key=period_key,
+        organisation=organisation or site,
+        population=population,
+        what=what,
+        unit="" if unit == "count" else unit,
+        part=_part_key(figure),
+    )
+    return Claim(base, organisation, f"{base.measure_id}|{base.region or NO_REGION}")
+
+
+# Residents of a place and the units stationed there are different casualty counts; for
+# other metrics "Crimeans" and "people" are one count.
+_RESIDENT_METRICS = frozenset(["deaths", "injured", "captured"])
+
+
+def resolve_claim(claim: Claim, named: Iterable[tuple[tuple[str, str, int], str, str]],
+                  order_key: tuple[str, str, int]) -> SeriesKey:
+    """The series a claim continues.  *named*: (order key, organisation, period key) of the
+    figures of the claim's topic that name their organisation, in any order; only those at
+    or before *order_key*, with the claim's period, count: the latest of them decides."""
+    if claim.resolved:
+        return claim.base
+    best: tuple[tuple[str, str, int], str, str] | None = None
+    for key, org, period in named:
+        if key > order_key or period != claim.base.period_key:
+            continue
+        if best is None or key > best[0]:
+            best = (key, org, period)
+    if best is None:
+        return claim.base
+    b = claim.base
+    return SeriesKey(b.metric, b.region, b.period_key, best[1], b.population, b.what, b.unit,
+                     b.part)
+
+
 def series_key(figure: Mapping[str, Any], site_organisation: str, *,
                published_at: str | None = None) -> SeriesKey | None:
-    """The series of a figure dict (Figure.to_dict() keys), or None when it has no metric.
-
-    ``published_at`` lets period phrases without a year ("in November") resolve; pass the
-    report's publication date when known.
-    """
-    metric = figure.get("metric")
-    if not metric:
-        return None
-    org = _organisation(figure.get("source")) or _organisation(site_organisation)
-    return SeriesKey(
-        metric=str(metric),
-        region=figure.get("region") or None,
-        period_key=normalize_period(figure.get("period"), published_at),
-        organisation=org or "unknown",
-        population=population_of(str(metric), figure.get("subject"), figure.get("sentence")),
-    )
+    """The series of a figure dict with nothing to continue: its own organisation (else the
+    site's) and its own period key; None when it is no series."""
+    claim = claim_of(figure, site_organisation, published_at=published_at)
+    return claim.base if claim else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +287,9 @@ def observations_for_snapshot(figures: Iterable[Mapping[str, Any]],
     published = snapshot.get("published_at")
     out: list[Observation] = []
     for fig in figures:
-        key = series_key(fig, site_organisation, published_at=published)
+        sid = fig.get("series_id")
+        key = (SeriesKey.from_id(sid) if sid
+               else series_key(fig, site_organisation, published_at=published))
         if key is None:
             continue
         out.append(Observation(

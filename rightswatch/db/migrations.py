@@ -347,3 +347,35 @@ def _series_populations(db: Database) -> None:
         if population and "/" not in what:
             db.conn.execute("UPDATE figures SET series_id = ? WHERE id = ?",
                             [f"{what}/{population}|{rest}", figure_id])
+
+
+@migration("0005_figure_meaning")
+def _figure_meaning(db: Database) -> None:
+    """What the figure extractor now says of each figure (design.md's Figure: unit, what,
+    population, basis, confidence, region_basis, part, attribution, id) and how its series
+    was decided:
+    ``topic`` (measure and region: what continuation matches on), ``claim_org`` (the
+    organisation it names or whose site it is on; NULL when it continues another's series)
+    and ``claim_series_id`` (its series if nothing continues).  Stored figures keep their
+    rows; `rightswatch figures reanalyse` fills these in from the stored texts.
+    """
+    _execute_script(
+        db,
+        """
+        ALTER TABLE figures ADD COLUMN unit TEXT NOT NULL DEFAULT 'count';
+        ALTER TABLE figures ADD COLUMN what TEXT;
+        ALTER TABLE figures ADD COLUMN population TEXT;
+        ALTER TABLE figures ADD COLUMN basis TEXT;
+        ALTER TABLE figures ADD COLUMN confidence REAL;
+        ALTER TABLE figures ADD COLUMN region_basis TEXT;
+        ALTER TABLE figures ADD COLUMN part INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE figures ADD COLUMN attribution TEXT;
+        ALTER TABLE figures ADD COLUMN figure_key TEXT;
+        ALTER TABLE figures ADD COLUMN topic TEXT;
+        ALTER TABLE figures ADD COLUMN claim_org TEXT;
+        ALTER TABLE figures ADD COLUMN claim_series_id TEXT;
+        ALTER TABLE figures ADD COLUMN analysed_at TEXT;
+        CREATE INDEX figures_topic_claims ON figures(topic, claim_org);
+        CREATE INDEX figures_key ON figures(figure_key);
+        """,
+    )

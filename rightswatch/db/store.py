@@ -18,10 +18,28 @@ from typing import Any
 from sqlite_utils import Database
 
 OUTCOMES = ("new", "changed", "unchanged", "removed", "moved", "failed")
-# The Figure fields of design.md, as stored ("end" is an SQL keyword).
+# The Figure fields of design.md, as stored ("end" is an SQL keyword; the Figure's `id` is
+# `figure_key`), and how the figure's series was decided (rightswatch.changes.series.Claim).
 _FIGURE_COLUMNS = ("value", "text", "start", '"end"', "qualifier", "metric", "subject", "region",
                    "period", "source", "sentence", "lang", "range_end", "series_id", "period_key",
-                   "organisation")
+                   "organisation", "unit", "what", "population", "basis", "confidence",
+                   "region_basis", "part", "attribution", "figure_key", "topic", "claim_org",
+                   "claim_series_id", "analysed_at")
+_FIGURE_FIELD = {"figure_key": "id"}  # column -> Figure.to_dict() key, where they differ
+
+
+def figure_values(fig: Mapping[str, Any]) -> list[Any]:
+    """A figure dict's values in `_FIGURE_COLUMNS` order."""
+    out = []
+    for column in _FIGURE_COLUMNS:
+        name = column.strip('"')
+        value = fig.get(_FIGURE_FIELD.get(name, name))
+        if name == "part":
+            value = int(bool(value))
+        elif name == "unit":
+            value = value or "count"
+        out.append(value)
+    return out
 
 
 # The query modules (outbox, digests, schedule) take either a raw connection or a Database.
@@ -402,12 +420,22 @@ class Store:
         )
         return int(cur.lastrowid or 0)
 
+    def replace_figures(self, snapshot_id: int, page_id: int, source_id: str,
+                        figures: Iterable[Mapping[str, Any]]) -> None:
+        """A snapshot's figures, found again (`figures reanalyse`): the old rows go."""
+        with self.transaction():
+            self.conn.execute("DELETE FROM figures WHERE snapshot_id = ?", [snapshot_id])
+            self.conn.executemany(
+                f"""INSERT INTO figures (snapshot_id, page_id, source_id,
+                        {", ".join(_FIGURE_COLUMNS)})
+                    VALUES (?, ?, ?, {", ".join("?" * len(_FIGURE_COLUMNS))})""",
+                [[snapshot_id, page_id, source_id, *figure_values(fig)] for fig in figures])
+
     def _insert_figures(self, f: Fetch, page_id: int, snapshot_id: int) -> None:
         self.conn.executemany(
             f"""INSERT INTO figures (snapshot_id, page_id, source_id, {", ".join(_FIGURE_COLUMNS)})
                 VALUES (?, ?, ?, {", ".join("?" * len(_FIGURE_COLUMNS))})""",
-            [[snapshot_id, page_id, f.source_id, *(fig.get(c.strip('"')) for c in _FIGURE_COLUMNS)]
-             for fig in f.figures],
+            [[snapshot_id, page_id, f.source_id, *figure_values(fig)] for fig in f.figures],
         )
 
     # -- events ------------------------------------------------------------------------------
@@ -459,21 +487,39 @@ class Store:
 
     def also_reported(self, topics: Iterable[tuple[str, str | None, str]]
                       ) -> dict[tuple[str, str, str], list[str]]:
-        """(metric, region or '-', period key) -> organisations that keep a series of it.
+        """(measure id, region or '-', period key) -> organisations that keep a series of it.
 
-        One indexed lookup per topic (figures_topic), whatever the size of the database.
+        One indexed lookup per topic (figures_topic_claims), whatever the size of the
+        database.
         """
         found: dict[tuple[str, str, str], list[str]] = {}
-        for metric, region, period_key in dict.fromkeys(topics):
-            region = None if region in (None, "-") else region
+        for measure, region, period_key in dict.fromkeys(topics):
             rows = self.query(
                 """SELECT DISTINCT organisation FROM figures
-                   WHERE metric = ? AND region IS ? AND period_key = ?
-                   AND organisation IS NOT NULL ORDER BY organisation""",
-                [metric, region, period_key])
+                   WHERE topic = ? AND period_key = ? AND organisation IS NOT NULL
+                   ORDER BY organisation""",
+                [f"{measure}|{region or '-'}", period_key])
             if rows:
-                found[(metric, region or "-", period_key)] = [r["organisation"] for r in rows]
+                found[(measure, region or "-", period_key)] = [r["organisation"] for r in rows]
         return found
+
+    def report_versions(self, source_id: str, exclude_page: int) -> list[dict[str, Any]]:
+        """The latest version of every other report of a source, with its figure values
+        (for recognising translations)."""
+        rows = self.query(
+            """SELECT p.id AS page_id, p.url, s.id AS snapshot_id, s.title, s.lang,
+                      s.published_at, s.fetched_at,
+                      group_concat(CASE WHEN f.metric IS NOT NULL
+                                          OR (f.what IS NOT NULL AND f.unit IN ('count', 'percent'))
+                                        THEN f.value END) AS vals
+               FROM pages p JOIN snapshots s ON s.id = p.latest_snapshot_id
+               LEFT JOIN figures f ON f.snapshot_id = s.id
+               WHERE p.source_id = ? AND p.kind = 'report' AND p.id != ?
+                 AND p.status = 'active'
+               GROUP BY p.id""", [source_id, exclude_page])
+        for r in rows:
+            r["values"] = [float(v) for v in (r.pop("vals") or "").split(",") if v]
+        return rows
 
     def source_name(self, source_id: str) -> str:
         row = self._one("SELECT name FROM sources WHERE id = ?", [source_id])

@@ -67,6 +67,20 @@ def _split_numbers(toks: Tokens, lex: Lexicon) -> tuple[Tokens, dict[int, Piece]
     """Replace each digit-group token by the numbers it holds ("2022 3" → 2022, 3)."""
     if NUM not in toks.kinds:
         return toks, {}
+    # The common case: every digit token is one number; the token lists stay as they are.
+    simple: dict[int, Piece] = {}
+    for i, kind in enumerate(toks.kinds):
+        if kind != NUM:
+            continue
+        raw = toks.raws[i]
+        if i and toks.kinds[i - 1] == NUM and toks.glued(i):
+            break
+        parts = split_digit_token(raw, toks.starts[i], scale_at(toks, i + 1, lex) is not None)
+        if len(parts) != 1 or parts[0].reason == "stray" or parts[0].end != toks.ends[i]:
+            break
+        simple[i] = parts[0]
+    else:
+        return toks, simple
     out = Tokens([], [], [], [], [])
     pieces: dict[int, Piece] = {}
     n = len(toks)

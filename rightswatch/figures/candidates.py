@@ -91,6 +91,8 @@ def find_candidates(sv: SentenceView, lex: Lexicon) -> list[Cand]:
     for c in cands:
         _qualify(sv, c, lex)
         c.reason = classify(sv, c, lex, prior)
+        if c.reason == "percent":
+            c.reason, c.percent = None, True
         if c.reason:
             prior[c.i] = c.reason
         elif c.digits:
@@ -99,18 +101,18 @@ def find_candidates(sv: SentenceView, lex: Lexicon) -> list[Cand]:
     return _merge_ranges(sv, cands)
 
 
-_SHARED = frozenset(["duration", "age", "date", "year", "percent", "unit", "time"])
+_SHARED = frozenset(["duration", "age", "date", "year", "unit", "time"])
 
 
 def _share_range_reasons(sv: SentenceView, cands: list[Cand]) -> None:
-    """The first end of a range is what the second is: "6 to 19 years", "5–7 березня"."""
+    """The first end of a range is what the second is: "6 to 19 years", "5–7 березня",
+    "10–15%"."""
     for a, b in pairwise(cands):
-        if (
-            a.reason is None
-            and b.reason in _SHARED
-            and _range_shape(sv, a, b, loose=True) is not None
-        ):
-            a.reason = b.reason
+        if a.reason is None and _range_shape(sv, a, b, loose=True) is not None:
+            if b.reason in _SHARED:
+                a.reason = b.reason
+            elif b.percent:
+                a.percent = True
 
 
 def _after_abbreviation(t: Tokens, j: int, lex: Lexicon) -> int:
@@ -185,6 +187,8 @@ def _merge_ranges(sv: SentenceView, cands: list[Cand]) -> list[Cand]:
                     if opener >= 0:
                         a.qi = min(a.qi, opener)
                     a.scaled = a.scaled or b.scaled
+                    a.percent = a.percent or b.percent
+                    a.money = a.money or b.money
                     out.append(a)
                     k += 2
                     continue

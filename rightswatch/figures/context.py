@@ -1,23 +1,17 @@
-"""What a figure counts, where, when, and according to whom.
+"""Where a figure is, when, and according to whom (what it counts: :mod:`.meaning`).
 
-* Metric: decided by the noun the number counts. The first metric cue after the number in
-  its clause wins (up to the next figure, at most 12 tokens: "583 criminal cases for
-  evading mobilisation" is criminal_cases, "1,873 members … died" is deaths); failing that,
-  the nearest cue before it ("Criminal cases: 574"). "of them" / "з них" / "из них" with no
-  cue of its own takes the metric of the previous figure. A conscription figure in a
-  sentence about a decree, plan or quota is a conscription_quota.
-* Subject: the counted noun phrase as written right after the number.
 * Region: the nearest region name in the sentence (names inside organisation names,
   period phrases and law references do not count); two different occupied regions joined
   by "and" make occupied_territories; with none in the sentence, the last region named
-  earlier in the same paragraph.
+  earlier in the same paragraph, then the place the whole text is about (extract.py).
 * Period: the nearest time phrase of the sentence ("since 2015", "з початку
   повномасштабного вторгнення", "as of October 2024").
-* Source: an organisation the sentence attributes the figure to ("according to …", "…
-  reported", "за даними …", "по данным …"), mapped to its canonical name; an unknown source
-  after "according to" is kept as written. A sentence without attribution inherits the
-  source of the previous attributed sentence of the same paragraph, and a sentence such as
-  "This was reported by ZMINA" / "Про це повідомляє КПГ" attributes the sentences before it.
+* Source: organisations the sentence attributes figures to ("according to …", "…
+  reported", "за даними …", "по данным …"), mapped to their canonical names; an unknown
+  source after "according to" is kept as written (generic ones are dropped by the
+  extractor).  A sentence without attribution inherits the source of the previous
+  attributed sentence of the same paragraph, and a sentence such as "This was reported by
+  ZMINA" / "Про це повідомляє КПГ" attributes the sentences before it.
 """
 
 from __future__ import annotations
@@ -43,7 +37,6 @@ class SentenceContext:
     periods: list[tuple[int, int]]  # token spans
     sources: list[tuple[int, str]]  # (token position, source name)
     backref: bool
-    has_quota: bool
     lows: list[str]
 
 
@@ -79,7 +72,6 @@ def sentence_context(sv: SentenceView, lex: Lexicon) -> SentenceContext:
         periods=periods,
         sources=_sources(sv, orgs),
         backref=bool(m.start.get("backref")),
-        has_quota=bool(m.start.get("quota_ctx")),
         lows=t.lows,
     )
 
@@ -195,107 +187,13 @@ def _raw_source(sv: SentenceView, j: int) -> str | None:
     return sv.slice(j, k)
 
 
-def metric_of(
-    sv: SentenceView, c: Cand, lo: int, hi: int, has_quota: bool, consumed: set[int]
-) -> tuple[str | None, tuple[int, int] | None, bool]:
-    """(metric, cue token span, cue is after the number) for candidate *c*.
-
-    *lo*/*hi* bound the clause: the previous and next figure of the sentence. A cue that
-    an earlier figure took from its own words (*consumed*) is not borrowed again: in
-    "two activists were detained …, and some 40 others were questioned" the 40 are not
-    detainees. A counted noun that is no metric ("20 conscription campaigns", "9 villages")
-    ends the search with no metric.
-    """
-    t, m = sv.toks, sv.m
-    starts = m.start.get("metric", {})
-    ends = m.end.get("metric", {})
-    other = m.start.get("other", {})
-    hit = None
-    stop = min(hi, c.qj + 12, len(t))
-    for x in range(c.qj, stop):
-        if t.kinds[x] == PUNCT and t.raws[x] in _CLAUSE_END:
-            break
-        if x in other and x <= c.qj + 1:
-            consumed.add(x)
-            return None, None, False
-        if x in starts:
-            e, (metric, _kind) = starts[x]
-            if e in other and _kind == "noun":
-                consumed.add(x)
-                return None, None, False
-            hit = (metric, (x, e), True)
-            consumed.add(x)
-            break
-    if hit is None:
-        for x in range(c.qi - 1, max(lo, c.qi - 10) - 1, -1):
-            if t.kinds[x] == PUNCT and t.raws[x] in "!?":
-                break
-            if x in ends:
-                s, (metric, _kind) = ends[x]
-                if s in consumed:
-                    break
-                hit = (metric, (s, x + 1), False)
-                break
-    if hit is None:
-        return None, None, False
-    metric, span, after = hit
-    if metric == "conscripted" and has_quota:
-        metric = "conscription_quota"
-    return metric, span, after
-
-
-def partitive(sv: SentenceView, c: Cand) -> bool:
-    """ "з них 244", "244 of them": the figure is a part of the previous one."""
-    m = sv.m
-    if c.qi >= 1 and m.ending("partitive", c.qi - 1):
-        return True
-    if c.qi >= 2 and m.ending("partitive", c.qi - 2):
-        return True  # "Of these, 244", "Among them are 16", "Серед них — 16"
-    return bool(m.at("partitive", c.qj))
-
-
-def subject_of(sv: SentenceView, c: Cand, cue: tuple[int, int] | None, after: bool) -> str | None:
-    """The counted noun phrase written right after the number ("criminal proceedings")."""
-    t, m = sv.toks, sv.m
-    n = len(t)
-    metric_starts = m.start.get("metric", {})
-    stops = m.start.get("stop", {})
-    x = c.qj
-    first = x
-    last = -1
-    words = 0
-    while x < n and words < 5:
-        if t.kinds[x] == PUNCT:
-            if t.raws[x] in "-‐" and t.glued(x) and x + 1 < n and t.glued(x + 1) and last == x - 1:
-                x += 1
-                continue
-            break
-        if t.kinds[x] != WORD or x in stops:
-            break
-        hit = metric_starts.get(x)
-        if hit:
-            if hit[1][1] == "verb" and words > 0:
-                break
-            last = hit[0] - 1
-            break
-        last = x
-        words += 1
-        x += 1
-    if last >= first:
-        while last > first and t.lows[last] in ("of", "the", "a", "an"):
-            last -= 1
-        return sv.slice(first, last + 1)
-    if cue and not after:
-        return sv.slice(cue[0], cue[1])
-    return None
-
-
 def region_of(
     ctx: SentenceContext, c: Cand, lo: int, hi: int, para_strong: str | None, weak: frozenset[str]
-) -> str | None:
-    """The region of candidate *c*: the nearest strong region named in its clause
+) -> tuple[str | None, str | None]:
+    """(region, basis) of candidate *c*: the nearest strong region named in its clause
     (between the neighbouring figures *lo*..*hi*), else one named earlier in the sentence,
-    else the paragraph's (*para_strong*), else a weak one (a country) of the sentence."""
+    else the paragraph's (*para_strong*, basis "paragraph"), else a weak one (a country) of
+    the sentence."""
     strong = [k for k, r in enumerate(ctx.regions) if r[2] not in weak]
     inside = [k for k in strong if lo <= ctx.regions[k][0] < hi]
     if inside:
@@ -303,16 +201,16 @@ def region_of(
     else:
         earlier = [k for k in strong if ctx.regions[k][1] <= lo]
         if earlier:
-            return _grouped(ctx, earlier[-1])
+            return _grouped(ctx, earlier[-1]), "sentence"
         if para_strong:
-            return para_strong
+            return para_strong, "paragraph"
         if strong:
             best = _nearest(ctx, c, strong)
         elif ctx.regions:
             best = _nearest(ctx, c, list(range(len(ctx.regions))))
         else:
-            return None
-    return _grouped(ctx, best)
+            return None, None
+    return _grouped(ctx, best), "sentence"
 
 
 def _nearest(ctx: SentenceContext, c: Cand, idxs: list[int]) -> int:
@@ -351,24 +249,32 @@ def merge_regions(group: set[str], nearest: str) -> str:
     return nearest
 
 
-def period_of(sv: SentenceView, ctx: SentenceContext, c: Cand) -> str | None:
+def period_of(sv: SentenceView, ctx: SentenceContext, c: Cand, lo: int = 0,
+              hi: int | None = None, *, before_only: bool = False) -> str | None:
+    """The period of candidate *c*: the nearest time phrase of its clause (between the
+    neighbouring figures *lo*..*hi*), else the last one written before its clause ("In
+    2023, 120 people were detained and 40 sentenced"); one after the next figure is that
+    figure's.  *before_only*: only phrases before the number (the whole of "244 of the 574
+    cases opened after 2022" is not "after 2022")."""
+    hi = len(sv.toks) if hi is None else hi
     best = None
     best_d = 10**9
+    earlier = None
     for i, j in ctx.periods:
         if i < c.qj and c.qi < j:
+            continue
+        if j <= lo:
+            earlier = (i, j)
+            continue
+        if i >= hi or (before_only and i >= c.qj):
             continue
         d = c.qi - j if j <= c.qi else i - c.qj
         if d < best_d:
             best, best_d = (i, j), d
+    best = best or earlier
     if best is None:
         return None
     return sv.slice(*best)
-
-
-def source_of(ctx: SentenceContext, c: Cand) -> str | None:
-    if not ctx.sources:
-        return None
-    return min(ctx.sources, key=lambda s: abs(s[0] - c.qi))[1]
 
 
 def last_strong(ctx: SentenceContext, weak: frozenset[str]) -> str | None:

@@ -1,35 +1,48 @@
-"""extract_figures(): sentences → candidates → non-figures filtered → context → Figure."""
+"""extract_figures(): sentences → candidates → non-figures filtered → meaning and context → Figure."""
 
 from __future__ import annotations
 
+import bisect
+import hashlib
 import re
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 
 from rightswatch.lang import detect_language, normalize_lang
 
 from .analysis import SentenceView, analyse
 from .candidates import find_candidates
 from .context import (
+    SentenceContext,
     last_strong,
-    metric_of,
-    partitive,
+    merge_regions,
     period_of,
     region_of,
     sentence_context,
-    source_of,
-    subject_of,
 )
 from .lexicon import LANGS, Lexicon, load
+from .meaning import Meaning, Sense, money_what, sense_of, understand
 from .model import Figure
 from .nonfigures import Cand
-from .numbers import to_number
-from .text import LETTER_RE, PUNCT, WORD_RE, Sentence, normalise, split_sentences
+from .numbers import to_number, values_in
+from .tables import Table, find_tables, is_total, period_text
+from .text import LETTER_RE, WORD_RE, Sentence, normalise, split_sentences
+from .vocab import MetricDef, Vocab, load_vocab
 
 _DIGIT_RE = re.compile(r"[0-9]")
 _CYRILLIC_RE = re.compile(r"[\u0400-\u04FF]")
 _DIGIT_RUN_RE = re.compile(r"[0-9]+")
+_SPACE_RE = re.compile(r"\s+")
 # More numbers than this in one (capped) sentence is a table or noise, not prose.
 MAX_NUMBERS_PER_SENTENCE = 80
+# The lead a text's place is read from: its first paragraph, within these bounds.
+LEAD_SENTENCES = 5
+LEAD_CHARS = 1500
+# Words before an organisation that make it the medium, not the source ("… told DW").
+_MEDIUM_BEFORE = frozenset(["told", "tells", "telling", "розповів", "розповіла", "розповіли",
+                            "рассказал", "рассказала", "рассказали", "сказали", "сказав"])
+_DEFINITE = frozenset(["the", "this", "that", "its"])
 
 
 def choose_language(text: str, lang: str | None) -> str:
@@ -44,22 +57,42 @@ def choose_language(text: str, lang: str | None) -> str:
     return "uk+ru" if _CYRILLIC_RE.search(text, 0, 20_000) else "en"
 
 
-def extract_figures(text: str, lang: str | None = None) -> list[Figure]:
+@dataclass
+class _Document:
+    """What the title and lead say about the whole text, and what carries across paragraphs."""
+
+    region: str | None = None
+    period: str | None = None
+    last_org: str | None = None
+    views: dict[int, tuple[SentenceView, SentenceContext]] = field(default_factory=dict)
+
+
+def extract_figures(text: str, lang: str | None = None, *, title: str | None = None,
+                    metrics: Sequence[MetricDef] = ()) -> list[Figure]:
     """The figures of *text*, sorted by position, non-overlapping.
 
     *lang* ("en", "uk", "ru") picks the lexicon; without it the language is detected.
+    *title* is context only (a region, period or organisation the whole text is about);
+    no figure is taken from it.  *metrics* are the user's ``[[metric]]`` definitions.
     """
     if not text:
         return []
     code = choose_language(text, lang)
     lex = load(code)
+    vocab = load_vocab(code, tuple(metrics))
     out_lang = None if "+" in code else code
-    figures: list[Figure] = []
-    for para in _paragraphs(split_sentences(text, lex.never_final)):
-        if not any(_may_hold_number(text, s, lex) for s in para):
-            continue
-        figures.extend(_paragraph_figures(text, para, lex, out_lang))
-    return figures
+    sentences = split_sentences(text, lex.never_final)
+    paragraphs = [p for p in _paragraphs(sentences)
+                  if any(_may_hold_number(text, s, lex) for s in p)]
+    doc = _document(text, title, sentences, paragraphs, lex)
+    tables = find_tables(text) if "\n" in text else []
+    rows: list[dict] = []
+    for para in paragraphs:
+        rows.extend(_paragraph_figures(text, para, lex, vocab, out_lang, doc, tables))
+    if tables:
+        rows.extend(_table_figures(text, tables, lex, vocab, out_lang, doc))
+        rows.sort(key=lambda r: r["start"])
+    return _with_ids(rows)
 
 
 def _paragraphs(sentences: list[Sentence]) -> Iterator[list[Sentence]]:
@@ -87,120 +120,451 @@ def _may_hold_number(text: str, s: Sentence, lex: Lexicon) -> bool:
     return not lex.trigger_words.isdisjoint(map(normalise, found))
 
 
-def _paragraph_figures(
-    text: str, para: list[Sentence], lex: Lexicon, out_lang: str | None
-) -> list[Figure]:
+def _analysable(text: str, s: Sentence) -> bool:
+    """A sentence with words and not too many numbers: one without words has no context for
+    a figure (a table row or noise), one with hundreds of numbers is a table or an attack."""
+    return bool(LETTER_RE.search(text, s.start, s.end)) and len(
+        _DIGIT_RUN_RE.findall(text, s.start, s.end)) <= MAX_NUMBERS_PER_SENTENCE
+
+
+def _view(text: str, s: Sentence, lex: Lexicon, doc: _Document
+          ) -> tuple[SentenceView, SentenceContext]:
+    found = doc.views.get(s.start)
+    if found is None:
+        sv = analyse(text, s.start, s.end, s.paragraph, lex)
+        found = (sv, sentence_context(sv, lex))
+        doc.views[s.start] = found
+    return found
+
+
+def _document(text: str, title: str | None, sentences: list[Sentence],
+              paragraphs: list[list[Sentence]], lex: Lexicon) -> _Document:
+    """The region a text is about (one place named in its title and lead, or the only place
+    it names), the period its title gives, and the organisation its title names."""
+    doc = _Document()
+    if not paragraphs:
+        return doc  # no figure will need it
+    weak = lex.weak_regions
+    head: list[str] = []
+    if title:
+        for s in split_sentences(title, lex.never_final):
+            sv = analyse(title, s.start, s.end, 0, lex)
+            ctx = sentence_context(sv, lex)
+            head += [r for _, _, r in ctx.regions if r not in weak]
+            if ctx.periods and doc.period is None:
+                doc.period = sv.slice(*ctx.periods[0])
+            orgs = sv.m.start.get("org", {})
+            if orgs:
+                doc.last_org = orgs[min(orgs)][1]
+    first = sentences[0].paragraph if sentences else 0
+    for s in sentences[:LEAD_SENTENCES]:
+        if s.paragraph != first or s.start > LEAD_CHARS:
+            break
+        if _analysable(text, s):
+            _sv, ctx = _view(text, s, lex, doc)
+            head += [r for _, _, r in ctx.regions if r not in weak]
+    places = set(head)
+    if not places:
+        counts: Counter[str] = Counter()
+        for para in paragraphs:
+            for s in para:
+                if not _analysable(text, s):
+                    continue
+                _sv, ctx = _view(text, s, lex, doc)
+                # Sevastopol is named beside Crimea in texts about the peninsula
+                counts.update("crimea" if r == "sevastopol" else r
+                              for _, _, r in ctx.regions if r not in weak)
+        total = sum(counts.values())
+        if total:
+            top, n = counts.most_common(1)[0]
+            if n / total >= 0.75:
+                places = {top}
+    if places and places <= {"crimea", "sevastopol"}:
+        doc.region = "crimea" if len(places) > 1 else next(iter(places))
+    elif len(places) == 1:
+        doc.region = next(iter(places))
+    return doc
+
+
+def _paragraph_figures(text: str, para: list[Sentence], lex: Lexicon, vocab: Vocab,
+                       out_lang: str | None, doc: _Document, tables: Sequence[Table] = ()
+                       ) -> list[dict]:
     rows: list[dict] = []
     para_source: str | None = None
+    para_generic = False  # the paragraph's last attribution named nobody ("правозахисники")
     para_strong: str | None = None  # last oblast / Crimea / occupied territory named
     para_weak: str | None = None  # last country named
-    prev_metric: str | None = None
     pending: list[dict] = []  # figures whose source may still be given by a later sentence
+    english = out_lang == "en" or (out_lang is None and vocab.langs == ("en",))
+    spans = _Spans(tables)
     for s in para:
-        if not LETTER_RE.search(text, s.start, s.end):
-            continue  # no words, no context: a table row or noise
-        if len(_DIGIT_RUN_RE.findall(text, s.start, s.end)) > MAX_NUMBERS_PER_SENTENCE:
+        if not _analysable(text, s) or spans.covers(s.start, s.end):
             continue
-        sv = analyse(text, s.start, s.end, s.paragraph, lex)
-        ctx = sentence_context(sv, lex)
-        if ctx.backref and ctx.sources:
+        sv, ctx = _view(text, s, lex, doc)
+        kept = [c for c in find_candidates(sv, lex) if c.reason is None
+                and not spans.covers(c.start, c.start + 1)]
+        sense = sense_of(sv, vocab) if kept or _attribution_unclear(sv, ctx) else None
+        sources, generic = _attribution(sv, ctx, sense, doc)
+        if ctx.backref and sources:
             for row in pending:
-                row["source"] = ctx.sources[0][1]
+                row["source"] = sources[0][1]
             pending = []
         sentence_text = text[s.start : s.end]
-        kept = [c for c in find_candidates(sv, lex) if c.reason is None]
         new_rows: list[dict] = []
         n = len(sv.toks)
-        consumed: set[int] = set()
-        sentence_metric: str | None = None
         for idx, c in enumerate(kept):
+            assert sense is not None
             lo = kept[idx - 1].qj if idx else 0
             hi = kept[idx + 1].qi if idx + 1 < len(kept) else n
-            metric, cue, after = metric_of(sv, c, lo, hi, ctx.has_quota, consumed)
-            subject = subject_of(sv, c, cue, after)
-            if (metric is None or not after) and prev_metric and partitive(sv, c):
-                metric = prev_metric  # "з них 244", "up from 180": same as the figure before
-            elif metric is None and sentence_metric and _elliptical(sv, c, subject):
-                metric = sentence_metric  # ellipsis: "200 from Zaporizhzhia and 100 from Luhansk"
-            elif metric is None and sentence_metric and _conjoined_people(sv, c):
-                metric = sentence_metric  # "Among them are 16 women and 4 minors"
-            if c.money:
-                metric = None
-            if not _worth_reporting(sv, c, metric, lex):
+            meaning = understand(sv, sense, c, lo, hi, english, rows + new_rows)
+            unit = _unit(sv, sense, c, vocab)
+            if unit not in ("count", "percent"):
+                meaning.metric = meaning.basis = None
+                meaning.confidence = 0.0
+                meaning.part = False
+                meaning.what = money_what(sense, c, lo, hi) or "money"
+                meaning.known = True
+            if not _worth_reporting(c, meaning, lex, sv):
                 continue
-            region = region_of(ctx, c, lo, hi, para_strong, lex.weak_regions) or para_weak
+            region, basis = region_of(ctx, c, lo, hi, para_strong, lex.weak_regions)
+            if region is None and para_weak:
+                region, basis = para_weak, "paragraph"
+            if region is None and doc.region:
+                region, basis = doc.region, "document"
             start, end = sv.toks.starts[c.qi], sv.toks.ends[c.qj - 1]
             last_end = new_rows[-1]["end"] if new_rows else rows[-1]["end"] if rows else -1
             if start < last_end:
                 start = c.start
+            own = min(sources, key=lambda x: abs(x[0] - c.qi))[1] if sources else None
             row = {
                 "value": to_number(c.value),
                 "text": text[start:end],
                 "start": start,
                 "end": end,
                 "qualifier": c.qual,
-                "metric": metric,
-                "subject": subject,
+                "metric": meaning.metric,
+                "subject": meaning.subject,
                 "region": region,
-                "period": period_of(sv, ctx, c),
-                "source": source_of(ctx, c) or para_source,
+                # the whole of "244 of the 574 cases opened after 2022" is the known total
+                "period": None if _is_whole_of(sv, c) else (
+                    period_of(sv, ctx, c, lo, hi) or doc.period),
+                "source": own if (own or generic) else para_source,
+                "attribution": _attribution_kind(own, generic, para_source, para_generic),
                 "sentence": sentence_text,
                 "lang": out_lang,
+                "unit": unit,
+                "what": meaning.what,
+                "population": meaning.population,
+                "basis": meaning.basis,
+                "confidence": round(meaning.confidence, 2) if meaning.metric else 0.0,
+                "region_basis": basis if region else None,
+                "part": meaning.part,
+                "_sentence": s.start,
             }
             new_rows.append(row)
-            if metric:
-                prev_metric = sentence_metric = metric
         rows.extend(new_rows)
         strong = last_strong(ctx, lex.weak_regions)
         if strong:
             para_strong = strong
         elif ctx.regions:
             para_weak = ctx.regions[-1][2]
-        if ctx.sources:
-            para_source = ctx.sources[-1][1]
+        if sources or generic:
+            para_source = sources[-1][1] if sources else None
+            para_generic = generic and not sources
             pending = []
         else:
             pending.extend(new_rows)
-    return [Figure(**row) for row in rows]
+    return rows
 
 
-_ELLIPSIS_NEXT = frozenset(
-    ["from", "in", "at", "з", "із", "зі", "у", "в", "на", "из", "с", "со", "во", "по"]
-)
+class _Spans:
+    """Table spans, sorted: is a stretch of text inside one (bisect, not a scan)."""
+
+    def __init__(self, tables: Sequence[Table]) -> None:
+        self.spans = sorted((t.start, t.end) for t in tables)
+        self.starts = [a for a, _ in self.spans]
+
+    def covers(self, start: int, end: int) -> bool:
+        k = bisect.bisect_right(self.starts, start) - 1
+        return k >= 0 and self.spans[k][1] >= end
 
 
-def _elliptical(sv: SentenceView, c: Cand, subject: str | None) -> bool:
-    """A number with no noun and no verb of its own ("…, and 100 from Luhansk.")."""
-    if subject is not None or c.money:
-        return False
+def _attribution_kind(own: str | None, generic: bool, para_source: str | None,
+                      para_generic: bool) -> str | None:
+    """"named", "generic" or None: how a figure is attributed, by its sentence or, when the
+    sentence says nothing, by the paragraph's last attribution."""
+    if own:
+        return "named"
+    if generic:
+        return "generic"
+    if para_source:
+        return "named"
+    return "generic" if para_generic else None
+
+
+def _is_whole_of(sv: SentenceView, c: Cand) -> bool:
+    """The 574 of "244 of the 574 cases" / "244 із 574 справ"."""
     t = sv.toks
-    k = c.qj
-    return k >= len(t) or t.kinds[k] == PUNCT or t.lows[k] in _ELLIPSIS_NEXT
+    k = c.qi - 1
+    if k >= 0 and t.lows[k] in ("the", "all"):
+        k -= 1
+    return k >= 1 and t.lows[k] in ("of", "із", "з", "из") and t.kinds[k - 1] == 1
 
 
-_AND = frozenset(["and", "і", "й", "та", "и"])
+def _attribution_unclear(sv: SentenceView, ctx: SentenceContext) -> bool:
+    """Whether a sentence without figures needs its words read to know who it attributes
+    to: a source that is no known organisation ("according to human rights defenders"),
+    or a reporting verb with no organisation ("the group said")."""
+    orgs = sv.m.start.get("org", {})
+    if ctx.sources:
+        return any(p not in orgs for p, _ in ctx.sources)
+    return bool(sv.m.start.get("attr_verb") or sv.m.start.get("attr_before"))
 
 
-def _conjoined_people(sv: SentenceView, c: Cand) -> bool:
-    """A count of people joined to the previous figure by "and" ("16 women and 4 minors")."""
+def _attribution(sv: SentenceView, ctx: SentenceContext, sense: Sense | None, doc: _Document
+                 ) -> tuple[list[tuple[int, str]], bool]:
+    """(sources, generic) of a sentence: named organisations it attributes figures to, and
+    whether it attributes them to somebody who is no organisation ("human rights
+    defenders", "за даними ЗМІ").  "The group said" names the organisation named last."""
     t = sv.toks
-    return c.qi >= 1 and t.lows[c.qi - 1] in _AND and bool(sv.m.at("count", c.qj))
+    orgs = {i: name for i, (_j, name) in sv.m.start.get("org", {}).items()}
+    named = [(p, name) for p, name in ctx.sources
+             if p in orgs and not (p >= 1 and t.lows[p - 1] in _MEDIUM_BEFORE)]
+    raw = [(p, name) for p, name in ctx.sources if p not in orgs]
+    generic = False
+    if sense is not None and sense.generic:
+        spans = sense.generic
+        kept_raw = []
+        for p, name in raw:
+            if any(a <= p < b for a, b in spans):
+                generic = True
+            else:
+                kept_raw.append((p, name))
+        raw = kept_raw
+        if not named and not generic:
+            verbs = sv.m.start.get("attr_verb", {})
+            cues = {j for _i, (j, _v) in sv.m.start.get("attr_before", {}).items()}
+            for a, b in spans:
+                if a in cues or any(b <= v <= b + 3 for v in verbs) or any(
+                        a - 3 <= v < a for v in verbs):
+                    generic = True
+                    break
+    sources = sorted(named + raw)
+    if orgs:
+        doc.last_org = orgs[max(orgs)]
+    if not sources and not generic and sense is not None and doc.last_org:
+        verbs = sv.m.start.get("attr_verb", {})
+        cue = bool(verbs or sv.m.start.get("attr_before") or sv.m.start.get("attr_org"))
+        english = _english(sv)
+        for a, _b in sense.anaphora:
+            definite = a >= 1 and t.lows[a - 1] in _DEFINITE
+            if cue and (definite or not english):
+                sources = [(a, doc.last_org)]
+                break
+    if generic and not named:
+        return [], True
+    return sources, False
 
 
-def _worth_reporting(sv: SentenceView, c: Cand, metric: str | None, lex: Lexicon) -> bool:
-    """Spelled-out small numbers and fractions only count when they count something known
-    ("two men were detained", "не менее четверти осужденных"); "one" never does."""
+@dataclass(slots=True)
+class _Phrase:
+    """What a short phrase (a table's header, row label or caption) says."""
+
+    metric: str | None = None
+    weak: str | None = None
+    what: str | None = None
+    population: str | None = None
+    partitive: bool = False
+    region: str | None = None
+    period: str | None = None
+    org: str | None = None
+    unit: str | None = None
+
+
+# Table headers and captions repeat from report to report: what they say is kept.
+_PHRASES: dict[tuple[str, str, int], _Phrase] = {}
+_YEARS_RE = re.compile(r"(?:19|20)\d\d(?:\s*[–—-]\s*(?:19|20)\d\d)?")
+
+
+def _describe(phrase: str, lex: Lexicon, vocab: Vocab) -> _Phrase:
+    out = _Phrase()
+    if not phrase.strip():
+        return out
+    sv = analyse(phrase, 0, len(phrase), 0, lex)
+    ctx = sentence_context(sv, lex)
+    sense = sense_of(sv, vocab)
+    for i in range(len(sv.toks)):
+        hit = sense.thing_at.get(i)
+        if hit is None or hit[0] != i:
+            continue
+        thing = hit[2]
+        if thing.kind == "container" and not thing.weak:
+            continue
+        if thing.weak:
+            out.weak = out.weak or thing.metric
+        elif thing.metric and out.metric is None:
+            out.metric = thing.metric
+            out.what = thing.what
+        out.what = out.what or (thing.what if not thing.weak else None)
+        out.population = out.population or thing.population
+    pred = next((p for _i, _j, p in sense.preds if p.metric), None)
+    if out.metric is None and pred is not None:
+        out.metric = pred.metric
+    out.metric = out.metric or out.weak
+    if out.metric == "conscripted" and sense.quota:
+        out.metric = "conscription_quota"
+    out.population = out.population or next((str(p) for _i, _j, p in sense.pops), None)
+    out.partitive = bool(sense.part_before_end)
+    out.region = last_strong(ctx, lex.weak_regions) or (ctx.regions[0][2] if ctx.regions
+                                                        else None)
+    if ctx.periods:
+        out.period = sv.slice(*ctx.periods[0])
+    orgs = sv.m.start.get("org", {})
+    if orgs:
+        out.org = orgs[min(orgs)][1]
+    if "%" in phrase or sv.m.start.get("percent"):
+        out.unit = "percent"
+    else:
+        for k in range(len(sv.toks)):
+            code = vocab.currency(sv.toks.raws[k], sense.words[k])
+            if code:
+                out.unit = code
+                break
+    return out
+
+
+def _table_figures(text: str, tables: Sequence[Table], lex: Lexicon, vocab: Vocab,
+                   out_lang: str | None, doc: _Document) -> list[dict]:
+    """The cells of flattened tables: column header, then row label, then caption say what
+    each counts; the row label gives place and period; a "Total" row or column is the
+    whole and the others its parts."""
+    rows: list[dict] = []
+
+    def describe(phrase: str) -> _Phrase:
+        key = (phrase, lex.lang, id(vocab))
+        found = _PHRASES.get(key)
+        if found is None:
+            if len(_PHRASES) > 20_000:
+                _PHRASES.clear()
+            found = _PHRASES[key] = _describe(phrase, lex, vocab)
+        return found
+
+    for table in tables:
+        caption = describe(table.caption)
+        notes = describe(table.notes)
+        has_total_row = any(c.total for c in table.cells)
+        has_total_col = any(is_total(c.column) for c in table.cells)
+        caption_years = _YEARS_RE.findall(table.caption)
+        for cell in table.cells:
+            col, row = describe(cell.column), describe(cell.label)
+            order = (col, row, caption)
+            metric = next((p.metric for p in order if p.metric), None)
+            what = next((p.what for p in order if p.what), None)
+            if metric is None and col.partitive:
+                metric = row.metric or caption.metric
+            unit = col.unit or caption.unit or "count"
+            if unit not in ("count", "percent"):
+                metric = None
+                what = what or "money"
+            part = (col.partitive or (has_total_row and not cell.total)
+                    or (has_total_col and not is_total(cell.column)))
+            region = row.region or col.region or caption.region or doc.region
+            period = (period_text(cell.label) or period_text(cell.column) or caption.period
+                      or (caption_years[-1] if caption_years else None) or notes.period
+                      or doc.period)
+            values = values_in(text[cell.start:cell.end], lex)
+            if not values:
+                continue
+            raw = text[cell.start:cell.end]
+            qualifier = ("approx" if raw[:1] in "~≈" else "more_than" if raw[:1] == ">"
+                         else "less_than" if raw[:1] == "<" else "exact")
+            line_start = text.rfind("\n", 0, cell.start) + 1
+            line_end = text.find("\n", cell.end)
+            rows.append({
+                "value": values[0],
+                "text": raw,
+                "start": cell.start,
+                "end": cell.end,
+                "qualifier": qualifier,
+                "metric": metric,
+                "subject": cell.column or None,
+                "region": region,
+                "period": period,
+                "source": caption.org or notes.org or doc.last_org,
+                "attribution": "named" if (caption.org or notes.org or doc.last_org) else None,
+                "sentence": text[line_start: line_end if line_end >= 0 else len(text)],
+                "lang": out_lang,
+                "unit": unit,
+                "what": what or (metric.replace("_", " ") if metric else None),
+                "population": col.population or row.population or caption.population,
+                "basis": "noun" if metric else None,
+                "confidence": 0.7 if metric else 0.0,
+                "region_basis": ("sentence" if row.region or col.region else
+                                 "paragraph" if caption.region else
+                                 "document" if region else None),
+                "part": part,
+            })
+    return rows
+
+
+def _english(sv: SentenceView) -> bool:
+    return not _CYRILLIC_RE.search(sv.doc, sv.start, sv.end)
+
+
+def _unit(sv: SentenceView, sense: Sense, c: Cand, vocab: Vocab) -> str:
+    if c.percent:
+        return "percent"
+    if not c.money:
+        return "count"
     t = sv.toks
+    for x in (c.i - 1, c.i - 2, c.after, c.after + 1):
+        if 0 <= x < len(t):
+            code = vocab.currency(t.raws[x], sense.words[x])
+            if code:
+                return code
+    return "count"
+
+
+def _worth_reporting(c: Cand, meaning: Meaning, lex: Lexicon, sv: SentenceView) -> bool:
+    """Spelled-out small numbers and fractions only count when they count something a
+    monitor counts ("three children", "двох нових вироків", "не менее четверти
+    осужденных", not "three sons"); "one" never does."""
+    t = sv.toks
+    counts = meaning.metric is not None or meaning.known
     if not c.digits:
         if c.fraction:
-            return metric is not None
+            return meaning.metric is not None
         if c.value == 1 and not c.scaled:
             return False
         if c.bare_scale and c.qual == "exact" and t.lows[c.i] not in lex.standalone:
             return False
-        return c.scaled or c.value >= 100 or metric is not None
-    if metric is None and c.value < 10 and c.qual == "exact" and not c.money:
+        return c.scaled or c.value >= 100 or counts
+    if not counts and c.value < 10 and c.qual == "exact" and not c.money and not c.percent:
         nxt = c.qj
-        if nxt >= len(t) or (t.kinds[nxt] == PUNCT and t.raws[nxt] not in "%"):
+        if nxt >= len(t) or (t.kinds[nxt] == 3 and t.raws[nxt] not in "%"):
             return False  # a stray digit: "… section 3." or broken text
     return c.value != 0
+
+
+def _with_ids(rows: list[dict]) -> list[Figure]:
+    """Figures with their stable ids: a hash of the sentence (spaces squeezed) and the
+    figure's text, with a counter for repeats, so an edit elsewhere keeps every id."""
+    seen: Counter[tuple[str, str]] = Counter()
+    squeezed: dict[str, str] = {}
+    out = []
+    for row in rows:
+        row.pop("_sentence", None)
+        sentence = row["sentence"]
+        flat = squeezed.get(sentence)
+        if flat is None:
+            flat = squeezed[sentence] = _SPACE_RE.sub(" ", sentence).strip()
+        key = (flat, row["text"])
+        k = seen[key]
+        seen[key] += 1
+        digest = hashlib.blake2b(f"{key[0]}\x1f{key[1]}\x1f{k}".encode(), digest_size=8)
+        row["id"] = "fig_" + digest.hexdigest()
+        out.append(Figure(**row))
+    return out
+
+
+__all__ = ["choose_language", "extract_figures", "merge_regions"]

@@ -16,7 +16,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from ..vocabulary import METRICS
 from .text import FOLD, WORD, Tokens, normalise, tokenize
 
 LANGS = ("en", "uk", "ru")
@@ -106,8 +105,16 @@ class PhraseMatcher:
             found = first(lows[i])
             if not found:
                 continue
+            nxt = lows[i + 1] if i + 1 < n else None
             for pats, payload in found:
-                j = _match(pats, lows, raws, i, n)
+                if len(pats) == 1 and pats[0][2] == 0:
+                    j = i + 1  # one word, any case: the lookup that found it matched it
+                else:
+                    second = pats[1] if len(pats) > 1 else None
+                    if second is not None and second[2] == 0 and not second[1] and (
+                            nxt != second[0]):
+                        continue  # the cheap test first: most phrases fail on word two
+                    j = _match(pats, lows, raws, i, n)
                 if j < 0:
                     continue
                 cat, value = payload
@@ -352,23 +359,6 @@ def _add_phrases(doc: dict[str, Any], m: PhraseMatcher) -> None:
         m.add(p, ("range_join", None))
     for p in r["change"]:
         m.add(p, ("change", None))
-    metrics = doc["metrics"]
-    for metric in METRICS:
-        entry = metrics.get(metric, {})
-        for p in entry.get("nouns", []):
-            m.add(p, ("metric", (metric, "noun")))
-        for p in entry.get("verbs", []):
-            m.add(p, ("metric", (metric, "verb")))
-    for p in metrics.get("quota_context", []):
-        m.add(p, ("quota_ctx", None))
-    for p in metrics.get("partitive", []):
-        m.add(p, ("partitive", None))
-    for p in metrics.get("other_nouns", []):
-        m.add(p, ("other", None))
-    for p in metrics.get("count_nouns", []):
-        m.add(p, ("count", None))
-    for p in doc["subject"]["stop"]:
-        m.add(p, ("stop", None))
     per = doc["period"]
     for p in per["triggers"]:
         m.add(p, ("p_trigger", None))
@@ -387,6 +377,8 @@ def _add_phrases(doc: dict[str, Any], m: PhraseMatcher) -> None:
     for p in dates.get("time_before", []):
         m.add(p, ("time_before", None))
     nf = doc["nonfigures"]
+    for p in nf.get("counted", []):
+        m.add(p, ("count", None))
     for cat in (
         "article",
         "code",

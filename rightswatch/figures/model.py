@@ -19,6 +19,17 @@ class Figure:
     an alert can quote exactly what the source said. For a range ("200–300") ``value`` is
     the lower end, ``qualifier`` is ``at_least`` (unless the text says otherwise) and the
     upper end is :attr:`range_end`, read back from ``text``.
+
+    ``what`` is the stable English key of the counted thing, set whenever the figure counts
+    something (also when ``metric`` is None); ``basis`` says how the metric was decided
+    (noun | predicate | context) and ``confidence`` how sure that is; ``region_basis``
+    where the region came from (sentence | paragraph | document).  ``part`` marks a figure
+    that breaks a total down ("of them 202"): it never continues the total's series.
+    ``attribution`` says how the text attributes it: "named" (an organisation, ``source``),
+    "generic" ("human rights defenders say": no organisation) or None (not at all); a
+    generic figure continues the series of the organisation that last counted it.
+    ``id`` depends only on the sentence and the figure's words, so it survives edits
+    elsewhere in the report and re-analysis.
     """
 
     value: int | float
@@ -33,6 +44,15 @@ class Figure:
     source: str | None
     sentence: str
     lang: str | None
+    unit: str = "count"
+    what: str | None = None
+    population: str | None = None
+    basis: str | None = None
+    confidence: float = 0.0
+    region_basis: str | None = None
+    part: bool = False
+    attribution: str | None = None
+    id: str = ""
 
     @property
     def range_end(self) -> int | float | None:

@@ -1,6 +1,7 @@
 """Numbers that are not figures: years, dates, ages, article and decree numbers, ordinals,
-times, phone numbers, page numbers, view counters, percentages, durations, measurements and
-stray digits of broken text.
+times, phone numbers, page numbers, view counters, durations, measurements and stray digits
+of broken text.  (Percentages are figures with unit "percent": the "percent" reason of
+these rules is turned into that unit by the candidate finder.)
 
 Each rule returns a short reason ("year", "article", …) so a rejected number can be
 explained (the tests assert the reasons, and a debugging session can print them). Rules
@@ -41,6 +42,7 @@ class Cand:
     fraction: bool = False
     reason: str | None = None
     money: bool = False
+    percent: bool = False
     qual: str = "exact"
     qi: int = -1  # first token including the qualifier
     qj: int = -1  # token after the number including a postfix qualifier
@@ -203,7 +205,33 @@ def _before(sv: SentenceView, c: Cand, prior: dict[int, str]) -> str | None:
     for q in range(lo, i):
         if m.at("phone", q):
             return "phone"
+    if _age_context(sv, c):
+        return "age"
     return None
+
+
+_AGE_LIMIT_WORDS = frozenset(["under", "over", "above", "below", "до", "старше", "молодше",
+                              "младше", "старших", "younger", "older"])
+
+
+def _age_context(sv: SentenceView, c: Cand) -> bool:
+    """A small number that is an age by what stands a few words before it: an age word
+    ("the upper draft age was raised to 30", "віку — 18") or a person noun with "under"
+    ("persons under 18", "дітей до 14"), and no counted noun after it."""
+    t, m = sv.toks, sv.m
+    if c.value > 120 or c.value.denominator != 1 or c.scaled or m.at("count", c.after):
+        return False
+    start = c.qi if c.qi >= 0 else c.i
+    for q in range(start - 1, max(-1, start - 6), -1):
+        if t.kinds[q] == PUNCT and t.raws[q] not in DASHES:
+            break
+        if m.ending("age_before", q):
+            return True
+    # "persons under 18": the limit word is the candidate's own qualifier, or just before it
+    limit = start if t.lows[start] in _AGE_LIMIT_WORDS else start - 1
+    if 12 <= c.value <= 21 and limit >= 1 and t.lows[limit] in _AGE_LIMIT_WORDS:
+        return bool(m.ending("count", limit - 1))
+    return False
 
 
 def _after(sv: SentenceView, c: Cand) -> str | None:
@@ -254,7 +282,7 @@ def _shape(sv: SentenceView, c: Cand, prior: dict[int, str]) -> str | None:
     # years: a bare four-digit number, unless it is followed by what it counts
     if piece.plain and not c.scaled and 1000 <= v <= 2100 and len(raws[i]) == 4:
         after_anchor = i >= 1 and (m.ending("p_anchor", i - 1) or m.ending("month", i - 1))
-        if after_anchor or not (m.at("count", c.after) or m.at("metric", c.after)):
+        if after_anchor or not m.at("count", c.after):
             return "year"  # "in 2022", "the autumn 2025 draft" (not "2000 people")
     # "2014–15": the second half of a year range
     q = i - 1

@@ -72,14 +72,22 @@ def tokenize(text: str, start: int = 0, end: int | None = None) -> Tokens:
     raws: list[str] = []
     lows: list[str] = []
     end = len(text) if end is None else end
+    cache = _NORMAL_CACHE
+    add_start, add_end, add_kind = starts.append, ends.append, kinds.append
+    add_raw, add_low = raws.append, lows.append
     for m in TOKEN_RE.finditer(text, start, end):
         raw = m.group()
-        starts.append(m.start())
-        ends.append(m.end())
-        raws.append(raw)
+        a, b = m.span()
+        add_start(a)
+        add_end(b)
+        add_raw(raw)
         kind = m.lastindex or PUNCT
-        kinds.append(kind)
-        lows.append(normalise(raw) if kind == WORD else raw)
+        add_kind(kind)
+        if kind == WORD:
+            low = cache.get(raw)
+            add_low(low if low is not None else normalise(raw))
+        else:
+            add_low(raw)
     return Tokens(starts, ends, kinds, raws, lows)
 
 

@@ -20,12 +20,13 @@ from scrapy.crawler import Crawler
 from ..changes import (
     Observation,
     SeriesKey,
+    claim_of,
     observations_for_snapshot,
     page_event,
     plan_figure_events,
-    series_key,
     substantive_change,
 )
+from ..changes.translations import Version, figure_values, original_of
 from ..db import Store, utcnow
 from ..db.store import Saved, parse_moment
 from ..items import REPORT, PageItem
@@ -57,11 +58,8 @@ class DiffPipeline(DatabaseStage):
         if doc is None:
             return item
         organisation = item.organisation or item.source_id
-        for fig in item.figures:
-            key = series_key(fig, organisation, published_at=published)
-            if key is not None:
-                fig.update(series_id=key.id, period_key=key.period_key,
-                           organisation=key.organisation)
+        claim_figures(item.figures, organisation, published_at=published,
+                      site_counts=item.site_counts)
         assert self.store is not None, "open_spider() first"
         previous = self.store.latest_text(item.url)
         item.substantive_edit = (previous is not None and previous != doc.text
@@ -71,6 +69,23 @@ class DiffPipeline(DatabaseStage):
     def _older_than_backfill(self, published: str | None) -> bool:
         when = parse_moment(published)
         return when is not None and datetime.now(UTC) - when > timedelta(days=self.backfill_days)
+
+
+def claim_figures(figures: list[dict[str, Any]], organisation: str, *,
+                  published_at: str | None, site_counts: bool) -> None:
+    """Give each figure dict its claim (rightswatch.changes.series.claim_of): the series it
+    has if nothing continues, and what continuation matches on.  The store resolves the
+    claims against the figures already stored (rightswatch.db.series)."""
+    now = utcnow()
+    for fig in figures:
+        fig["analysed_at"] = now
+        claim = claim_of(fig, organisation, published_at=published_at, site_counts=site_counts)
+        if claim is None:
+            fig.update(series_id=None, topic=None, claim_org=None, claim_series_id=None)
+            continue
+        base = claim.base
+        fig.update(series_id=base.id, period_key=base.period_key, organisation=base.organisation,
+                   topic=claim.topic, claim_org=claim.organisation, claim_series_id=base.id)
 
 
 # How much of a series' history planning reads: its latest word, with room for reports
@@ -87,7 +102,11 @@ def plan_events(store: Store, item: PageItem, saved: Saved) -> list[dict[str, An
     events: list[dict[str, Any]] = []
     moved = item.redirected_from or saved.duplicate_of  # a report at a new address
     if saved.outcome == "new" and not moved:
-        events.append(page_event("report.new", page, snapshot, backfill=item.backfill))
+        event = page_event("report.new", page, snapshot, backfill=item.backfill)
+        original = _original(store, item, page, snapshot)
+        if original is not None:
+            event["translation_of"] = original
+        events.append(event)
     elif saved.outcome == "changed" and item.substantive_edit and snapshot is not None:
         previous = store.previous_snapshot(saved.page_id, snapshot["id"])
         events.append(page_event("report.edited", page, snapshot, backfill=item.backfill,
@@ -97,6 +116,28 @@ def plan_events(store: Store, item: PageItem, saved: Saved) -> list[dict[str, An
     if saved.outcome in ("new", "changed") and snapshot is not None:
         events += _figure_events(store, item, snapshot)
     return [_complete(e, store, item, snapshot) for e in events]
+
+
+def _original(store: Store, item: PageItem, page: dict[str, Any],
+              snapshot: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The report this new one translates (rightswatch.changes.translations), if any."""
+    if snapshot is None or not page.get("id"):
+        return None
+
+    def moment(row: dict[str, Any]) -> datetime | None:
+        return parse_moment(row.get("published_at")) or parse_moment(row.get("fetched_at"))
+
+    this = Version(page["id"], snapshot.get("lang"), moment(snapshot),
+                   figure_values(item.figures))
+    rows = {r["page_id"]: r for r in store.report_versions(item.source_id, page["id"])}
+    others = [Version(pid, r["lang"], moment(r), frozenset(round(v, 3) for v in r["values"]))
+              for pid, r in rows.items()]
+    found = original_of(this, others)
+    if found is None:
+        return None
+    row = rows[found.key]
+    return {"url": row["url"], "title": row["title"], "lang": row["lang"],
+            "snapshot_id": row["snapshot_id"]}
 
 
 def _figure_events(store: Store, item: PageItem, snapshot: dict[str, Any]) -> list[dict]:
@@ -109,8 +150,7 @@ def _figure_events(store: Store, item: PageItem, snapshot: dict[str, Any]) -> li
     rows = store.series_rows({o.series.id for o in new}, exclude_snapshot=snapshot["id"],
                              newest=HISTORY_SNAPSHOTS)
     history = {sid: [_observation(r) for r in found] for sid, found in rows.items()}
-    also = store.also_reported((o.series.metric, o.series.region, o.series.period_key)
-                               for o in new)
+    also = store.also_reported(o.series.topic for o in new)
     return plan_figure_events(new, history, backfill=item.backfill, also_reported=also)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 
 from ..db import outbox
+from ..db.series import resolve_snapshot
 from ..db.store import Fetch, Saved, iso
 from ..extensions import OUTCOME_STAT
 from ..items import REPORT, PageItem
@@ -82,6 +83,8 @@ class StorePipeline(DatabaseStage):
         assert self.store is not None, "open_spider() first"
         with self.store.transaction():
             saved = self.store.save_fetch(to_fetch(item, crawl_id, self.removed_after))
+            if saved.outcome in ("new", "changed") and saved.snapshot_id is not None:
+                resolve_snapshot(self.store, {"id": saved.snapshot_id}, item.figures)
             for event in plan_events(self.store, item, saved):
                 if self.store.insert_event(event, page_id=saved.page_id):
                     # The outbox: deliveries land with their event, or neither does.

@@ -210,6 +210,7 @@ class SourceSpider(scrapy.Spider):
             previous_sha256=state.latest_sha256 if state else None,
             first_crawl=self.first_crawl,
             organisation=self.source.reporting_organisation,
+            site_counts=self.source.counts_its_own,
         )
 
     def _discovered(self, response: Response) -> Response | None:
