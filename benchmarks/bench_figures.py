@@ -4,7 +4,7 @@
 * figures_chars_per_s      – extract_figures over the English blind gold items (~60 KB),
                              one call per item (title included)
 * quantulum3_chars_per_s   – quantulum3.parser.parse over the very same paragraphs, same run
-* figures_vs_quantulum3    – the ratio of the two: the median of 5 interleaved pairs
+* figures_vs_quantulum3    – the ratio of the two (interleaved slices, best of 3 each)
 * figures_document_chars_per_s – extract_figures on one ~200 KB en+uk+ru document
 * figures_adversarial_1mb_s – seconds for 1 MB of hostile text (digit runs, "1,1,1,…",
   "1 1 1 …", nested parentheses, separators everywhere, no sentence ends)
@@ -25,7 +25,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "tests" / "figures" / "blind"
-PAIRS = 5
+CHUNKS, REPEATS = 10, 3
 
 
 def _paragraphs(langs: tuple[str, ...], size: int) -> list[str]:
@@ -87,15 +87,18 @@ def run(size: int = 60_000, doc_size: int = 200_000) -> dict[str, float]:
         for p in english:
             extract_figures(p, "en")  # load the lexicons, warm the word caches
         q3.parse(english[0])  # load quantulum3's unit tables
-        # Interleaved pairs, the median ratio: a busy or throttled machine slows both sides
-        # of a pair alike, where two separate timings would catch different moments.
-        pairs = []
-        for _ in range(PAIRS):
-            ours = _time(lambda ps: [extract_figures(p, "en") for p in ps], english)
-            theirs = _time(lambda ps: [q3.parse(p) for p in ps], english)
-            pairs.append((ours, theirs))
-        pairs.sort(key=lambda pair: pair[1] / pair[0])
-        fig_s, q3_s = pairs[len(pairs) // 2]
+        # The texts in CHUNKS slices, each timed for both extractors in turn, REPEATS times;
+        # each slice keeps its best time.  A busy or throttled moment (this machine's speed
+        # drifts by a third) then spoils one slice of one repeat, not a whole measurement.
+        chunks = [english[k::CHUNKS] for k in range(CHUNKS)]
+        ours = [float("inf")] * CHUNKS
+        theirs = [float("inf")] * CHUNKS
+        for _ in range(REPEATS):
+            for k, chunk in enumerate(chunks):
+                ours[k] = min(ours[k], _time(
+                    lambda ps: [extract_figures(p, "en") for p in ps], chunk))
+                theirs[k] = min(theirs[k], _time(lambda ps: [q3.parse(p) for p in ps], chunk))
+        fig_s, q3_s = sum(ours), sum(theirs)
     document = "\n\n".join(_paragraphs(("en", "uk", "ru"), doc_size))
     doc_s = _time(extract_figures, document, repeat=3)
     adv_s = _time(extract_figures, adversarial())

@@ -429,15 +429,20 @@ def test_source(text: str, lang: str, source: str | None) -> None:
     assert one(text, lang).source == source
 
 
-def test_source_is_inherited_within_a_paragraph_only() -> None:
+def test_source_carries_on_through_the_report_until_another_attribution() -> None:
+    # A report's later paragraphs go on quoting whom it quoted (issue 10: attribution is
+    # read over the whole text), until another or a generic attribution says otherwise.
     body = (
         "According to the Eastern Human Rights Group, 300 people were recruited. "
         "Of them, 200 came from Kherson region.\n\n"
-        "In Crimea, 63 men were mobilised."
+        "In Crimea, 63 men were mobilised.\n\n"
+        "According to human rights defenders, 12 more were detained. 5 were released."
     )
     assert [f.source for f in figs(body, "en")] == [
         "Eastern Human Rights Group",
         "Eastern Human Rights Group",
+        "Eastern Human Rights Group",
+        None,
         None,
     ]
 

@@ -63,6 +63,15 @@ def analyse(text: str, start: int, end: int, paragraph: int, lex: Lexicon) -> Se
     return SentenceView(text, start, end, paragraph, toks, pieces, lex.matcher.scan(toks), masks)
 
 
+def analyse_context(text: str, start: int, end: int, paragraph: int, lex: Lexicon
+                    ) -> SentenceView:
+    """A sentence without numbers, read only for what its neighbours' figures take from it
+    (places, organisations, attributions): a smaller lexicon, no numbers, no masks."""
+    toks = tokenize(text, start, end)
+    return SentenceView(text, start, end, paragraph, toks, {}, lex.context_matcher.scan(toks),
+                        [])
+
+
 def _split_numbers(toks: Tokens, lex: Lexicon) -> tuple[Tokens, dict[int, Piece]]:
     """Replace each digit-group token by the numbers it holds ("2022 3" → 2022, 3)."""
     if NUM not in toks.kinds:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from rightswatch.lang import detect_language, normalize_lang
 
-from .analysis import SentenceView, analyse
+from .analysis import SentenceView, analyse, analyse_context
 from .candidates import find_candidates
 from .context import (
     SentenceContext,
@@ -26,7 +26,7 @@ from .meaning import Meaning, Sense, money_what, sense_of, understand
 from .model import Figure
 from .nonfigures import Cand
 from .numbers import to_number, values_in
-from .tables import Table, find_tables, is_total, period_text
+from .tables import Table, find_tables, is_total, period_text, sub_column
 from .text import LETTER_RE, WORD_RE, Sentence, normalise, split_sentences
 from .vocab import MetricDef, Vocab, load_vocab
 
@@ -36,6 +36,8 @@ _DIGIT_RUN_RE = re.compile(r"[0-9]+")
 _SPACE_RE = re.compile(r"\s+")
 # More numbers than this in one (capped) sentence is a table or noise, not prose.
 MAX_NUMBERS_PER_SENTENCE = 80
+_OCCUPIED = frozenset(["crimea", "sevastopol", "donetsk", "luhansk", "zaporizhzhia", "kherson",
+                       "occupied_territories"])
 # The lead a text's place is read from: its first paragraph, within these bounds.
 LEAD_SENTENCES = 5
 LEAD_CHARS = 1500
@@ -64,7 +66,9 @@ class _Document:
     region: str | None = None
     period: str | None = None
     last_org: str | None = None
+    last_source: str | None = None  # the last organisation a figure was attributed to
     views: dict[int, tuple[SentenceView, SentenceContext]] = field(default_factory=dict)
+    numbers: dict[int, bool] = field(default_factory=dict)  # sentence start -> may hold one
 
 
 def extract_figures(text: str, lang: str | None = None, *, title: str | None = None,
@@ -82,9 +86,10 @@ def extract_figures(text: str, lang: str | None = None, *, title: str | None = N
     vocab = load_vocab(code, tuple(metrics))
     out_lang = None if "+" in code else code
     sentences = split_sentences(text, lex.never_final)
-    paragraphs = [p for p in _paragraphs(sentences)
-                  if any(_may_hold_number(text, s, lex) for s in p)]
+    numbers = {s.start: _may_hold_number(text, s, lex) for s in sentences}
+    paragraphs = [p for p in _paragraphs(sentences) if any(numbers[s.start] for s in p)]
     doc = _document(text, title, sentences, paragraphs, lex)
+    doc.numbers = numbers
     tables = find_tables(text) if "\n" in text else []
     rows: list[dict] = []
     for para in paragraphs:
@@ -112,6 +117,10 @@ def _may_hold_number(text: str, s: Sentence, lex: Lexicon) -> bool:
     A sentence without a single letter has no context for a figure: it is a table row or
     broken text, and skipping it keeps hostile input ("1,1,1,…", "1 1 1 …") linear and fast.
     """
+    return _number_check(text, s, lex)
+
+
+def _number_check(text: str, s: Sentence, lex: Lexicon) -> bool:
     if not LETTER_RE.search(text, s.start, s.end):
         return False
     if _DIGIT_RE.search(text, s.start, s.end):
@@ -131,7 +140,11 @@ def _view(text: str, s: Sentence, lex: Lexicon, doc: _Document
           ) -> tuple[SentenceView, SentenceContext]:
     found = doc.views.get(s.start)
     if found is None:
-        sv = analyse(text, s.start, s.end, s.paragraph, lex)
+        holds = doc.numbers.get(s.start)
+        if holds is None:
+            holds = _may_hold_number(text, s, lex)
+        read = analyse if holds else analyse_context
+        sv = read(text, s.start, s.end, s.paragraph, lex)
         found = (sv, sentence_context(sv, lex))
         doc.views[s.start] = found
     return found
@@ -183,6 +196,8 @@ def _document(text: str, title: str | None, sentences: list[Sentence],
         doc.region = "crimea" if len(places) > 1 else next(iter(places))
     elif len(places) == 1:
         doc.region = next(iter(places))
+    elif places and places <= _OCCUPIED:
+        doc.region = "occupied_territories"  # a text about several occupied regions
     return doc
 
 
@@ -202,7 +217,8 @@ def _paragraph_figures(text: str, para: list[Sentence], lex: Lexicon, vocab: Voc
             continue
         sv, ctx = _view(text, s, lex, doc)
         kept = [c for c in find_candidates(sv, lex) if c.reason is None
-                and not spans.covers(c.start, c.start + 1)]
+                and not spans.covers(c.start, c.start + 1)] if sv.pieces or doc.numbers.get(
+                    s.start) else []
         sense = sense_of(sv, vocab) if kept or _attribution_unclear(sv, ctx) else None
         sources, generic = _attribution(sv, ctx, sense, doc)
         if ctx.backref and sources:
@@ -248,8 +264,10 @@ def _paragraph_figures(text: str, para: list[Sentence], lex: Lexicon, vocab: Voc
                 # the whole of "244 of the 574 cases opened after 2022" is the known total
                 "period": None if _is_whole_of(sv, c) else (
                     period_of(sv, ctx, c, lo, hi) or doc.period),
-                "source": own if (own or generic) else para_source,
-                "attribution": _attribution_kind(own, generic, para_source, para_generic),
+                "source": own if (own or generic) else (
+                    para_source or (None if para_generic else doc.last_source)),
+                "attribution": _attribution_kind(own, generic, para_source or (
+                    None if para_generic else doc.last_source), para_generic),
                 "sentence": sentence_text,
                 "lang": out_lang,
                 "unit": unit,
@@ -271,6 +289,8 @@ def _paragraph_figures(text: str, para: list[Sentence], lex: Lexicon, vocab: Voc
         if sources or generic:
             para_source = sources[-1][1] if sources else None
             para_generic = generic and not sources
+            if para_source:
+                doc.last_source = para_source  # a later paragraph's figures continue it
             pending = []
         else:
             pending.extend(new_rows)
@@ -332,6 +352,11 @@ def _attribution(sv: SentenceView, ctx: SentenceContext, sense: Sense | None, do
              if p in orgs and not (p >= 1 and t.lows[p - 1] in _MEDIUM_BEFORE)]
     raw = [(p, name) for p, name in ctx.sources if p not in orgs]
     generic = False
+    if sense is not None and raw and sense.anaphora:
+        # "за даними слідства", "according to the group": the organisation named last
+        starts = {a for a, _b in sense.anaphora}
+        raw = [(p, doc.last_org) if p in starts and doc.last_org else (p, name)
+               for p, name in raw if p not in starts or doc.last_org]
     if sense is not None and sense.generic:
         spans = sense.generic
         kept_raw = []
@@ -456,7 +481,8 @@ def _table_figures(text: str, tables: Sequence[Table], lex: Lexicon, vocab: Voca
         has_total_col = any(is_total(c.column) for c in table.cells)
         caption_years = _YEARS_RE.findall(table.caption)
         for cell in table.cells:
-            col, row = describe(cell.column), describe(cell.label)
+            column = sub_column(cell.column, cell.sub) if "/" in cell.column else cell.column
+            col, row = describe(column), describe(cell.label)
             order = (col, row, caption)
             metric = next((p.metric for p in order if p.metric), None)
             what = next((p.what for p in order if p.what), None)
@@ -549,7 +575,7 @@ def _worth_reporting(c: Cand, meaning: Meaning, lex: Lexicon, sv: SentenceView) 
 def _with_ids(rows: list[dict]) -> list[Figure]:
     """Figures with their stable ids: a hash of the sentence (spaces squeezed) and the
     figure's text, with a counter for repeats, so an edit elsewhere keeps every id."""
-    seen: Counter[tuple[str, str]] = Counter()
+    seen: dict[tuple[str, str], int] = {}
     squeezed: dict[str, str] = {}
     out = []
     for row in rows:
@@ -557,11 +583,11 @@ def _with_ids(rows: list[dict]) -> list[Figure]:
         sentence = row["sentence"]
         flat = squeezed.get(sentence)
         if flat is None:
-            flat = squeezed[sentence] = _SPACE_RE.sub(" ", sentence).strip()
+            flat = squeezed[sentence] = " ".join(sentence.split())
         key = (flat, row["text"])
-        k = seen[key]
-        seen[key] += 1
-        digest = hashlib.blake2b(f"{key[0]}\x1f{key[1]}\x1f{k}".encode(), digest_size=8)
+        k = seen.get(key, 0)
+        seen[key] = k + 1
+        digest = hashlib.blake2b(f"{flat}\x1f{row['text']}\x1f{k}".encode(), digest_size=8)
         row["id"] = "fig_" + digest.hexdigest()
         out.append(Figure(**row))
     return out

@@ -63,9 +63,12 @@ class PhraseMatcher:
         default_factory=dict, repr=False
     )
     _stem_items: list[tuple[int, dict[str, list]]] | None = field(default=None, repr=False)
+    _singles: dict[str, tuple[tuple[tuple[str, Any], ...], tuple[Any, ...]]] = field(
+        default_factory=dict, repr=False)
 
     def add(self, phrase: str, payload: tuple[str, Any], case_rule: str = "acronym") -> None:
         self._cache.clear()
+        self._singles.clear()
         self._stem_items = None
         pats = _compile_phrase(phrase, case_rule)
         if not pats:
@@ -95,35 +98,57 @@ class PhraseMatcher:
                 self._cache[low] = found
         return found
 
+    def _split(self, low: str) -> tuple[tuple[tuple[str, Any], ...], tuple[Any, ...]]:
+        """The phrases that may start at a token *low*: one-word ones in any case (matched by
+        the lookup itself) apart from the rest (cached per word form)."""
+        found = self._singles.get(low)
+        if found is None:
+            singles, multis = [], []
+            for pats, payload in self._first(low):
+                if len(pats) == 1 and pats[0][2] == 0:
+                    singles.append(payload)
+                else:
+                    multis.append((pats, payload))
+            found = (tuple(singles), tuple(multis))
+            if len(self._singles) < 500_000:
+                self._singles[low] = found
+        return found
+
     def scan(self, toks: Tokens) -> Matches:
-        by_start: dict[str, dict[int, tuple[int, Any]]] = defaultdict(dict)
-        by_end: dict[str, dict[int, tuple[int, Any]]] = defaultdict(dict)
+        by_start: dict[str, dict[int, tuple[int, Any]]] = {}
+        by_end: dict[str, dict[int, tuple[int, Any]]] = {}
         lows, raws = toks.lows, toks.raws
         n = len(lows)
-        first = self._first
+        split = self._split
         for i in range(n):
-            found = first(lows[i])
-            if not found:
-                continue
-            nxt = lows[i + 1] if i + 1 < n else None
-            for pats, payload in found:
-                if len(pats) == 1 and pats[0][2] == 0:
-                    j = i + 1  # one word, any case: the lookup that found it matched it
-                else:
+            singles, multis = split(lows[i])
+            if multis:
+                nxt = lows[i + 1] if i + 1 < n else None
+                for pats, (cat, value) in multis:
                     second = pats[1] if len(pats) > 1 else None
                     if second is not None and second[2] == 0 and not second[1] and (
                             nxt != second[0]):
                         continue  # the cheap test first: most phrases fail on word two
                     j = _match(pats, lows, raws, i, n)
-                if j < 0:
-                    continue
-                cat, value = payload
-                old = by_start[cat].get(i)
-                if old is None or old[0] < j:
-                    by_start[cat][i] = (j, value)
-                old = by_end[cat].get(j - 1)
-                if old is None or old[0] > i:
-                    by_end[cat][j - 1] = (i, value)
+                    if j < 0:
+                        continue
+                    starts = by_start.setdefault(cat, {})
+                    old = starts.get(i)
+                    if old is None or old[0] < j:
+                        starts[i] = (j, value)
+                    ends = by_end.setdefault(cat, {})
+                    old = ends.get(j - 1)
+                    if old is None or old[0] > i:
+                        ends[j - 1] = (i, value)
+            # one-word phrases last: a longer phrase starting here wins, and one ending here
+            # that started earlier was recorded before
+            for cat, value in singles:
+                starts = by_start.setdefault(cat, {})
+                if i not in starts:
+                    starts[i] = (i + 1, value)
+                ends = by_end.setdefault(cat, {})
+                if i not in ends:
+                    ends[i] = (i, value)
         return Matches(by_start, by_end)
 
 
@@ -158,10 +183,13 @@ class Matches:
     end: dict[str, dict[int, tuple[int, Any]]]
 
     def at(self, cat: str, i: int) -> tuple[int, Any] | None:
-        return self.start.get(cat, {}).get(i)
+        return self.start.get(cat, _NONE).get(i)
 
     def ending(self, cat: str, j: int) -> tuple[int, Any] | None:
-        return self.end.get(cat, {}).get(j)
+        return self.end.get(cat, _NONE).get(j)
+
+
+_NONE: dict[int, tuple[int, Any]] = {}
 
 
 # Number-word kinds.
@@ -179,6 +207,7 @@ class Lexicon:
     fractions_need_count: frozenset[str]
     never_final: frozenset[str]
     matcher: PhraseMatcher
+    context_matcher: PhraseMatcher  # regions, organisations, attributions, law references
     region_exclude: tuple[str, ...]
     ordinal_suffixes: frozenset[str]
     cardinal_suffixes: frozenset[str]
@@ -273,6 +302,7 @@ def load(lang: str) -> Lexicon:
     regions = _read("regions.toml")
     orgs = _read("organisations.toml")
     matcher = PhraseMatcher()
+    context = PhraseMatcher()  # only what a sentence without numbers is read for
     numwords: dict[str, tuple[int, Fraction]] = {}
     standalone: set[str] = set()
     need_count: set[str] = set()
@@ -287,6 +317,7 @@ def load(lang: str) -> Lexicon:
         ordinals.update(_ORDINAL_SUFFIXES[code])
         cardinals.update(_CARDINAL_SUFFIXES[code])
         _add_phrases(doc, matcher)
+        _add_phrases(doc, context, only=CONTEXT_CATEGORIES)
     # Abbreviations are script-specific, so all languages' lists are safe to use together
     # (an English report quoting "ст. 328" must not be cut after "ст.").
     for code in LANGS:
@@ -296,9 +327,11 @@ def load(lang: str) -> Lexicon:
             continue
         for name in entry["names"]:
             matcher.add(name, ("region", region), case_rule="initial")
+            context.add(name, ("region", region), case_rule="initial")
     for org in orgs["organisation"]:
         for alias in org["aliases"]:
             matcher.add(alias, ("org", org["name"]))
+            context.add(alias, ("org", org["name"]))
     return Lexicon(
         lang=lang,
         decimal_mark=docs[0]["decimal_mark"],
@@ -307,6 +340,7 @@ def load(lang: str) -> Lexicon:
         fractions_need_count=frozenset(need_count),
         never_final=frozenset(never_final),
         matcher=matcher,
+        context_matcher=context,
         region_exclude=tuple(e.rstrip("*").lower() for e in regions.get("exclude", [])),
         ordinal_suffixes=frozenset(ordinals),
         cardinal_suffixes=frozenset(cardinals),
@@ -343,7 +377,24 @@ def _add_numbers(nums: dict[str, Any], out: dict[str, tuple[int, Fraction]]) -> 
         out[normalise(form)] = (CONNECTOR, Fraction(0))
 
 
-def _add_phrases(doc: dict[str, Any], m: PhraseMatcher) -> None:
+# A sentence without a number is read only for the context of its neighbours' figures.
+CONTEXT_CATEGORIES = frozenset(["code", "attr_before", "attr_org", "attr_verb", "backref"])
+
+
+class _Only:
+    """A matcher view that keeps the phrases of some categories only."""
+
+    def __init__(self, matcher: PhraseMatcher, categories: frozenset[str]) -> None:
+        self.matcher, self.categories = matcher, categories
+
+    def add(self, phrase: str, payload: tuple[str, Any], case_rule: str = "acronym") -> None:
+        if payload[0] in self.categories:
+            self.matcher.add(phrase, payload, case_rule)
+
+
+def _add_phrases(doc: dict[str, Any], matcher: PhraseMatcher,
+                 only: frozenset[str] | None = None) -> None:
+    m: Any = matcher if only is None else _Only(matcher, only)
     q = doc["qualifiers"]
     for qual in ("at_least", "more_than", "approx", "up_to", "less_than"):
         for p in q.get(qual, []):

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .analysis import SentenceView
-from .morph import ADJ, ADV, NOUN, NUMR, PART, VERB, WordInfo
+from .morph import ADJ, ADV, CONJ, NOUN, NUMR, PART, PREP, PRON, VERB, WordInfo
 from .nonfigures import Cand
 from .text import NUM, PUNCT, WORD
 from .vocab import Predicate, Thing, Vocab
@@ -34,6 +34,7 @@ from .vocab import Predicate, Thing, Vocab
 _CLAUSE_END = frozenset(";!?:")
 _HYPHENS = frozenset("-‐‑")
 _ARTICLES = frozenset(["the", "a", "an"])
+_CLOSED = frozenset([PREP, CONJ, PRON])
 _AND = frozenset(["and", "but", "і", "й", "та", "а", "але", "и", "а", "но", ","])
 _SCALES = frozenset(["thousand", "million", "тис", "тисяч", "тисячі", "тыс", "тысяч", "тысячи",
                      "млн"])
@@ -178,6 +179,8 @@ def _noun_phrase(sv: SentenceView, s: Sense, k: int, hi: int, english: bool) -> 
             taken.append(x)
             x += 1
             continue
+        if w.pos & _CLOSED:
+            break  # "до", "та", "их": a preposition's or pronoun's reading wins
         if NOUN in w.pos and not _agrees_with_next(s, x, n):
             taken.append(x)
             x += 1
@@ -281,9 +284,12 @@ def understand(sv: SentenceView, s: Sense, c: Cand, lo: int, hi: int, english: b
                                                                        "percent")):
         k += 1  # "36.1%", "85 per cent": the phrase starts after the sign
     whole_at = _of_number(sv, k)
+    if whole_at is None and english and k + 2 < n and t.lows[k] == "of" and t.lows[
+            k + 1] in ("the", "these", "those", "all") and t.kinds[k + 2] == WORD:
+        whole_at = k + 2  # "497 of the cases have ended in convictions"
     if whole_at is not None:  # "244 of the 574 cases": the phrase after the whole counts both
         np = _noun_phrase(sv, s, whole_at, len(t), english)
-        out.part = True
+        out.part = np.head >= 0
     else:
         np = _noun_phrase(sv, s, k, hi, english)
     label = np.head < 0
@@ -323,7 +329,8 @@ def understand(sv: SentenceView, s: Sense, c: Cand, lo: int, hi: int, english: b
         out.decide(earlier.get("metric"), "context", 0.7)
         out.what = out.what or earlier.get("what")
         out.population = out.population or earlier.get("population")
-    if out.metric is None and (thing is None or thing.kind in ("person", "container")):
+    if out.metric is None and (thing is None or thing.kind == "person" or (
+            thing.kind == "container" and not thing.weak)):
         pred = _predicate(sv, s, c, np, lo, hi, inner=label and np.head >= 0,
                           objects=thing is not None and thing.kind == "person",
                           weak_own=weak is not None and not label)
@@ -335,10 +342,16 @@ def understand(sv: SentenceView, s: Sense, c: Cand, lo: int, hi: int, english: b
     if out.metric is None and thing is None and np.head < 0 and previous:
         last = previous[-1]
         if last.get("_sentence") == sv.start and (
-                c.qj >= n or t.kinds[c.qj] == PUNCT or t.lows[c.qj] in _LIST_NEXT):
+                c.qj >= n or t.kinds[c.qj] == PUNCT or t.lows[c.qj] in _LIST_NEXT
+                or (c.qi >= 1 and t.lows[c.qi - 1] in _AND)):  # "…, and 244 were opened"
             out.decide(last.get("metric"), "context", 0.6)  # "…, and 100 from Luhansk"
             out.what = out.what or last.get("what")
             out.population = out.population or last.get("population")
+    if weak is not None and out.metric is None and not label:
+        # "У 497 справах ухвалено вироки": cases in a state of their own are a part
+        other = _predicate(sv, s, c, np, lo, hi)
+        if other is not None and other.metric and other.metric != weak:
+            out.part = True
     out.decide(weak, "noun", 0.6)
     if out.metric == "conscripted" and any(c.qi - 10 <= i < c.qj + 10 for i, _j in s.quota):
         out.metric = "conscription_quota"  # "the decree sets the target at 133,000 men"
@@ -398,9 +411,13 @@ def _governor(sv: SentenceView, s: Sense, c: Cand, lo: int, english: bool) -> Th
     if x < max(lo, 0) or x in s.consumed:
         return None
     hit = s.thing_at.get(x)
-    if hit is None or hit[1] != x + 1 or hit[2].kind != "thing":
-        return None
-    return hit[2]
+    if hit is not None and hit[1] == x + 1 and hit[2].kind == "thing":
+        return hit[2]
+    # a noun of action: "mobilisation of 63 Crimeans", "мобілізацію 63 мешканців"
+    action = next((p.metric for i, j, p in s.preds if j == x + 1 and p.metric), None)
+    if action is not None:
+        return Thing(action.replace("_", " "), action, "thing")
+    return None
 
 
 def _label(sv: SentenceView, s: Sense, c: Cand, lo: int, english: bool) -> _NP | None:
@@ -466,16 +483,18 @@ def _partitive(sv: SentenceView, s: Sense, c: Cand, previous: list[dict]) -> dic
         while y < len(t) and y < c.qj + 2 and t.raws[y] == "%":
             y += 1
         marked = y in s.part_after
+    joined = None
     if not marked:
         last = previous[-1]  # "16 women and 4 minors": joined to a figure that is a part
-        marked = bool(last.get("part") and last.get("_sentence") == sv.start and c.qi >= 1
-                      and t.lows[c.qi - 1] in _AND)
+        if (last.get("part") and last.get("_sentence") == sv.start and c.qi >= 1
+                and t.lows[c.qi - 1] in _AND):
+            marked, joined = True, last
     if not marked:
         return None
     wholes = [f for f in previous if not f.get("part")]
     # the whole is a count of something that happened (a metric), else any counted thing
     return next((f for f in reversed(wholes) if f.get("metric")),
-                next((f for f in reversed(wholes) if f.get("what")), None))
+                next((f for f in reversed(wholes) if f.get("what")), joined))
 
 
 def _earlier(sv: SentenceView, s: Sense, c: Cand, previous: list[dict]) -> dict | None:

@@ -219,7 +219,8 @@ def _age_context(sv: SentenceView, c: Cand) -> bool:
     ("the upper draft age was raised to 30", "віку — 18") or a person noun with "under"
     ("persons under 18", "дітей до 14"), and no counted noun after it."""
     t, m = sv.toks, sv.m
-    if c.value > 120 or c.value.denominator != 1 or c.scaled or m.at("count", c.after):
+    v = _plain(c.value)
+    if v is None or v > 120 or c.scaled or m.at("count", c.after):
         return False
     start = c.qi if c.qi >= 0 else c.i
     for q in range(start - 1, max(-1, start - 6), -1):
@@ -229,7 +230,7 @@ def _age_context(sv: SentenceView, c: Cand) -> bool:
             return True
     # "persons under 18": the limit word is the candidate's own qualifier, or just before it
     limit = start if t.lows[start] in _AGE_LIMIT_WORDS else start - 1
-    if 12 <= c.value <= 21 and limit >= 1 and t.lows[limit] in _AGE_LIMIT_WORDS:
+    if 12 <= v <= 21 and limit >= 1 and t.lows[limit] in _AGE_LIMIT_WORDS:
         return bool(m.ending("count", limit - 1))
     return False
 
@@ -254,7 +255,8 @@ def _after(sv: SentenceView, c: Cand) -> str | None:
         return "time"
     if m.at("unit", a) and not m.at("count", a):
         return "unit"
-    if c.value <= 31 and c.value.denominator == 1 and not c.scaled:
+    v = _plain(c.value)
+    if v is not None and v <= 31 and not c.scaled:
         if m.at("month", a) or (a + 1 < n and t.raws[a] == "." and m.at("month", a + 1)):
             return "date"
         if t.raws[a] in DASHES and a + 2 < n and t.kinds[a + 1] == NUM and m.at("month", a + 2):
@@ -262,19 +264,26 @@ def _after(sv: SentenceView, c: Cand) -> str | None:
     return None
 
 
+def _plain(value: Fraction) -> int | None:
+    """The value as an int when it is whole (comparing Fractions is slow), else None."""
+    return value.numerator if value.denominator == 1 else None
+
+
 def _shape(sv: SentenceView, c: Cand, prior: dict[int, str]) -> str | None:
     t, m = sv.toks, sv.m
     kinds, raws = t.kinds, t.raws
     i = c.i
     n = len(t)
-    v = c.value
+    # Comparisons below are on a plain number: Fraction comparisons cost microseconds each
+    v: float = c.value.numerator if c.value.denominator == 1 else float(c.value)
+    integral = c.value.denominator == 1
     piece = sv.pieces[i]
     # a day or a year next to a month name: "February 24", "24 лютого 2022"
     p = i - 1
     if p >= 0 and raws[p] in ".," and kinds[p] == PUNCT:
         p -= 1
     year_shaped = piece.plain and 1000 <= v <= 2100
-    near_month = p >= 0 and m.ending("month", p) and not c.scaled and v.denominator == 1
+    near_month = p >= 0 and m.ending("month", p) and not c.scaled and integral
     if near_month and (v <= 31 or year_shaped):
         return "date"
     if p >= 0 and kinds[p] == NUM and prior.get(p) == "date" and year_shaped:
@@ -337,7 +346,7 @@ def _shape(sv: SentenceView, c: Cand, prior: dict[int, str]) -> str | None:
         and raws[i + 1] in ".)"
         and t.glued(i + 1)
         and v < 100
-        and (i + 2 >= n or kinds[i + 2] != NUM)
+        and (i + 2 >= n or kinds[i + 2] != NUM or raws[i + 1] == ")")
     ):
         return "list"
     return None

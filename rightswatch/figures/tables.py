@@ -40,6 +40,12 @@ _TOTAL_RE = re.compile(r"^\s*(?:total|in total|overall|all|усього|разо
                        r"итого|всего|в целом)\b[\s,:.—–-]*", re.IGNORECASE)
 _YEAR_RE = re.compile(r"(?:19|20)\d\d")
 _ENDS_IN_NUMBER_RE = re.compile(r"\d[%¹²³⁴⁵⁶⁷⁸⁹⁰*]*\s*$")
+_LABEL_HEADER_RE = re.compile(
+    r"^(?:region|oblast|province|territory|area|year|period|month|category|type|"
+    r"регіон|область|територія|рік|період|місяць|категорія|"
+    r"регион|территория|год|период|месяц|категория)\b", re.IGNORECASE)
+_INCLUDING_RE = re.compile(r"(?:в|у)\s*т\.\s*ч\.|з них|из них|including|of which",
+                           re.IGNORECASE)
 _CAPTION_RE = re.compile(r"^\s*(?:table|таблиця|таблица|табл\.)", re.IGNORECASE)
 _UPPER_START_RE = re.compile(r"(?:(?<=\s)|^)(?=[A-ZА-ЯІЇЄҐЁ])")
 
@@ -245,11 +251,36 @@ def _columns(header: str, width: int, sep: str) -> list[str]:
     parts = [p for p in _SPLIT_RE.split(header.strip()) if p]
     if len(parts) < width:
         parts = [p.strip() for p in _UPPER_START_RE.split(header.strip()) if p.strip()]
-    if len(parts) == width + 1:
-        return [p.translate(_SUPERSCRIPT) for p in parts[1:]]
+    if parts and _LABEL_HEADER_RE.match(parts[0]):
+        parts = parts[1:]  # "Region", "Область", "Рік": the row labels' column
+        if len(parts) == width - 1:
+            parts = _split_including(parts)
+    elif len(parts) == width + 1:
+        parts = parts[1:]
     if len(parts) == width:
         return [p.translate(_SUPERSCRIPT) for p in parts]
     return []
+
+
+def _split_including(parts: list[str]) -> list[str]:
+    """"Раненые в т. ч. дети" heads two columns: the total and the part it includes."""
+    for k, part in enumerate(parts):
+        m = _INCLUDING_RE.search(part)
+        if m and m.start() > 0:
+            return [*parts[:k], part[: m.start()].strip(), part[m.start():].strip(),
+                    *parts[k + 1:]]
+    return parts
+
+
+def sub_column(column: str, sub: int) -> str:
+    """The header of one number of a "15 / 71" cell: "дети (погибшие / раненые)" → "дети
+    погибшие" for the first, "дети раненые" for the second."""
+    m = re.search(r"\(([^()]*/[^()]*)\)", column)
+    if not m:
+        return column
+    options = [o.strip() for o in m.group(1).split("/")]
+    chosen = options[sub] if sub < len(options) else options[-1]
+    return f"{column[: m.start()].strip()} {chosen}".strip()
 
 
 def period_text(label: str) -> str | None:
@@ -264,4 +295,4 @@ def is_total(text: str) -> bool:
     return bool(_TOTAL_RE.match(text))
 
 
-__all__ = ["Cell", "Table", "find_tables", "is_total", "period_text"]
+__all__ = ["Cell", "Table", "find_tables", "is_total", "period_text", "sub_column"]

@@ -18,7 +18,9 @@ MAX_GROUPS = 13
 SEPARATORS = " .,\u00a0\u202f\u2009"
 _NUM = rf"[0-9]{{1,{MAX_GROUP_DIGITS}}}(?:[{SEPARATORS}][0-9]{{1,{MAX_GROUP_DIGITS}}}){{0,{MAX_GROUPS - 1}}}"
 # Apostrophes inside Ukrainian words ("п'ять", "в'язні") and English possessives.
-_WORD = r"[^\W\d_]+(?:['’ʼ`][^\W\d_]+)*"
+# Superscript and subscript digits are footnote marks, never part of a word ("Crimea¹").
+_NOT_LETTER = r"\W\d_¹²³⁴⁵⁶⁷⁸⁹⁰₀₁₂₃₄₅₆₇₈₉"
+_WORD = rf"[^{_NOT_LETTER}]+(?:['’ʼ`][^{_NOT_LETTER}]+)*"
 TOKEN_RE = re.compile(rf"({_NUM})|({_WORD})|(\S)")
 WORD_RE = re.compile(_WORD)  # a word token as TOKEN_RE reads it
 LETTER_RE = re.compile(r"[^\W\d_]")

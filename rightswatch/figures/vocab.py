@@ -24,7 +24,7 @@ from typing import Any
 
 from ..config import LexiconError, MetricDef, script_problem
 from ..vocabulary import METRICS, POPULATIONS
-from .morph import ADJ, NOUN, PART, WordInfo, analyser, fold
+from .morph import ADJ, NOUN, PART, VERB, WordInfo, analyser, fold
 from .text import WORD, tokenize
 
 LANGS = ("en", "uk", "ru")
@@ -43,11 +43,11 @@ class Thing:
 
 
 Entry = tuple[frozenset[str], ...]
-# "*" in an entry stands for up to two words of any kind ("force into * army" matches
+# "*" in an entry stands for up to four words of any kind ("force into * army" matches
 # "forced into the Russian army"); English articles are left out of entries and skipped in
 # texts, so "sign a contract" matches "signed contracts".
 WILDCARD: frozenset[str] = frozenset(["*"])
-_WILD_SPAN = 2
+_WILD_SPAN = 4
 _EN_ARTICLES = frozenset(["a", "an", "the"])
 
 
@@ -63,7 +63,7 @@ class LemmaMatcher:
     index: dict[str, list[tuple[Entry, str, Any]]] = field(
         default_factory=lambda: defaultdict(list))
     nominal: frozenset[str] = frozenset()
-    _first: dict[str, list[tuple[Entry, str, Any]]] = field(default_factory=dict, repr=False)
+    _first: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def add(self, entry: Entry, category: str, payload: Any) -> None:
         if entry:
@@ -71,14 +71,22 @@ class LemmaMatcher:
             for lemma in entry[0]:
                 self.index[lemma].append((entry, category, payload))
 
-    def _starting(self, w: WordInfo, low: str) -> list[tuple[Entry, str, Any]]:
+    def _starting(self, w: WordInfo, low: str
+                  ) -> tuple[tuple[tuple[str, Any], ...], tuple[tuple[Entry, str, Any], ...]]:
+        """The entries that may start at word *low*: one-word ones already matched (and, for
+        nominal categories, already checked against the word), then the longer ones."""
         found = self._first.get(low)
         if found is None:
-            found = []
+            items: list[tuple[Entry, str, Any]] = []
             for key in dict.fromkeys((*w.lemmas, low)):
                 for item in self.index.get(key, ()):
-                    if item not in found:
-                        found.append(item)
+                    if item not in items:
+                        items.append(item)
+            nominal_ok = not w.known or not w.pos.isdisjoint(_NOMINAL)
+            singles = tuple((cat, payload) for entry, cat, payload in items
+                            if len(entry) == 1 and (nominal_ok or cat not in self.nominal))
+            multis = tuple(item for item in items if len(item[0]) > 1)
+            found = (singles, multis)
             if len(self._first) > 200_000:
                 self._first.clear()
             self._first[low] = found
@@ -90,33 +98,35 @@ class LemmaMatcher:
         longest first.  ``words[i]`` is None for tokens that are not words; ``skip[i]``
         marks tokens a phrase may run over (a hyphen inside "call-up", an English article).
         """
-        out: dict[str, list[tuple[int, int, Any]]] = defaultdict(list)
+        out: dict[str, list[tuple[int, int, Any]]] = {}
         n = len(words)
         nominal = self.nominal
+        starting = self._starting
         for i in range(n):
             w = words[i]
             if w is None:
                 continue
-            k = i + 1
-            while k < n and skip[k]:
-                k += 1
-            nxt = words[k] if k < n else None
-            for entry, category, payload in self._starting(w, lows[i]):
-                if len(entry) == 1:
-                    j = i + 1  # a one-word entry was matched by the lookup that found it
-                else:
+            singles, multis = starting(w, lows[i])
+            if multis:
+                k = i + 1
+                while k < n and skip[k]:
+                    k += 1
+                nxt = words[k] if k < n else None
+                for entry, category, payload in multis:
                     second = entry[1]
                     if second is not WILDCARD and (nxt is None or (
                             second.isdisjoint(nxt.lemmas) and lows[k] not in second)):
                         continue  # the cheap test first: most entries fail on word two
                     j = _match(entry, words, lows, skip, i, n)
-                if j < 0:
-                    continue
-                if category in nominal:
-                    last = words[j - 1]
-                    if last is not None and last.known and last.pos.isdisjoint(_NOMINAL):
+                    if j < 0:
                         continue
-                out[category].append((i, j, payload))
+                    if category in nominal:
+                        last = words[j - 1]
+                        if last is not None and last.known and last.pos.isdisjoint(_NOMINAL):
+                            continue
+                    out.setdefault(category, []).append((i, j, payload))
+            for category, payload in singles:
+                out.setdefault(category, []).append((i, i + 1, payload))
         for found in out.values():
             found.sort(key=lambda m: (m[0], -m[1]))
         return out
@@ -363,7 +373,24 @@ def _add_all(matcher: LemmaMatcher, category: str, entries: Mapping[str, Sequenc
              langs: Sequence[str], payload: Any) -> None:
     for code in langs:
         for item in entries.get(code, ()):
-            matcher.add(entry_of(item, code), category, payload)
+            entry = entry_of(item, code)
+            matcher.add(entry, category, payload)
+            if category == "predicate" and code in ("uk", "ru"):
+                inverted = _verb_last(item, entry, code)
+                if inverted:
+                    matcher.add(inverted, category, payload)
+
+
+def _verb_last(item: str, entry: Entry, lang: str) -> Entry | None:
+    """Ukrainian and Russian put the verb last as often as first ("в армию забрали 300
+    человек", "к административной ответственности привлекли"): a verb-first phrase also
+    matches with its verb at the end, a word or two after the rest."""
+    if len(entry) < 2 or WILDCARD in entry:
+        return None
+    first = analyser(lang)(item.split()[0])
+    if VERB not in first.pos:
+        return None
+    return (*entry[1:], WILDCARD, entry[0])
 
 
 def lexicon_whats() -> list[str]:
