@@ -18,24 +18,34 @@ try:
 except ImportError:  # pragma: no cover - when tests/ is not importable as a package
     from figures import evaluate  # type: ignore[no-redef]
 
-# Pinned on the tune half while it is the only half read (see SCORES.md for the history).
+# Pinned after the final blind scoring of the test half (SCORES.md), each 0.02 under what
+# the extractor reached: the tune half (read while tuning) and the test half (never read).
 FLOORS = {
-    "en": {"F1": 0.95, "value": 0.98, "unit": 0.98, "qualifier": 0.97, "metric": 0.78,
-           "metric_what": 0.66, "region": 0.76, "period": 0.78, "source": 0.64,
-           "population": 0.6, "part": 0.85, "nonfig": 0.91},
-    "uk": {"F1": 0.97, "value": 0.98, "unit": 0.97, "qualifier": 0.97, "metric": 0.75,
-           "metric_what": 0.64, "region": 0.82, "period": 0.68, "source": 0.64,
-           "population": 0.82, "part": 0.8, "nonfig": 0.94},
-    "ru": {"F1": 0.96, "value": 0.96, "unit": 0.96, "qualifier": 0.95, "metric": 0.63,
-           "metric_what": 0.59, "region": 0.71, "period": 0.62, "source": 0.64,
-           "population": 0.79, "part": 0.84, "nonfig": 0.95},
+    ("en", "tune"): {"F1": 0.97, "value": 0.98, "unit": 0.98, "qualifier": 0.97, "metric": 0.82,
+                     "metric_what": 0.73, "region": 0.9, "period": 0.8, "source": 0.68,
+                     "population": 0.59, "part": 0.83, "nonfig": 0.96},
+    ("en", "test"): {"F1": 0.95, "value": 0.95, "unit": 0.94, "qualifier": 0.94, "metric": 0.67,
+                     "metric_what": 0.48, "region": 0.86, "period": 0.59, "source": 0.68,
+                     "population": 0.71, "part": 0.78, "nonfig": 0.95},
+    ("uk", "tune"): {"F1": 0.97, "value": 0.98, "unit": 0.96, "qualifier": 0.96, "metric": 0.79,
+                     "metric_what": 0.69, "region": 0.85, "period": 0.68, "source": 0.8,
+                     "population": 0.83, "part": 0.81, "nonfig": 0.94},
+    ("uk", "test"): {"F1": 0.95, "value": 0.92, "unit": 0.92, "qualifier": 0.91, "metric": 0.65,
+                     "metric_what": 0.57, "region": 0.77, "period": 0.58, "source": 0.62,
+                     "population": 0.71, "part": 0.76, "nonfig": 0.96},
+    ("ru", "tune"): {"F1": 0.95, "value": 0.95, "unit": 0.95, "qualifier": 0.94, "metric": 0.78,
+                     "metric_what": 0.73, "region": 0.77, "period": 0.61, "source": 0.72,
+                     "population": 0.78, "part": 0.83, "nonfig": 0.94},
+    ("ru", "test"): {"F1": 0.88, "value": 0.86, "unit": 0.82, "qualifier": 0.87, "metric": 0.45,
+                     "metric_what": 0.41, "region": 0.72, "period": 0.44, "source": 0.53,
+                     "population": 0.67, "part": 0.64, "nonfig": 0.87},
 }
 
 
 @pytest.fixture(scope="module")
 def results() -> dict[tuple[str, str], evaluate.Score]:
     scores = evaluate.evaluate()
-    print("\n" + evaluate.table([scores[(lang, "tune")] for lang in evaluate.LANGS]))
+    print("\n" + evaluate.table([scores[key] for key in sorted(FLOORS)]))
     return scores
 
 
@@ -48,9 +58,13 @@ def test_gold_set_is_big_enough(results: dict[tuple[str, str], evaluate.Score]) 
         assert results[(lang, "test")].items >= 30
 
 
-@pytest.mark.parametrize("lang", evaluate.LANGS)
-def test_scores_meet_floors(results: dict[tuple[str, str], evaluate.Score], lang: str) -> None:
-    s = results[(lang, "tune")]
+@pytest.mark.parametrize("half", sorted(FLOORS), ids=lambda h: f"{h[0]}-{h[1]}")
+def test_scores_meet_floors(results: dict[tuple[str, str], evaluate.Score],
+                            half: tuple[str, str]) -> None:
+    s = results[half]
     row = s.row()
-    low = {k: round(row[k], 3) for k, floor in FLOORS[lang].items() if row[k] < floor}
-    assert not low, f"{lang} tune half below floor: {low}\n" + "\n".join(s.errors)
+    low = {k: round(row[k], 3) for k, floor in FLOORS[half].items() if row[k] < floor}
+    # the test half's misses are not printed: reading them would end its blindness
+    detail = ("\n".join(s.errors) if half[1] == "tune" else
+              "run `python -m tests.figures.evaluate --errors test` only when it may be read")
+    assert not low, f"{half} below floor: {low}\n{detail}"
