@@ -122,3 +122,32 @@ def test_another_named_organisation_keeps_its_own_series(tmp_path: Path) -> None
     assert figure["organisation"] == "UN Human Rights Monitoring Mission in Ukraine"
     assert figure["also_reported_by"] == ["Crimean Human Rights Group"]
     assert len(series_values(tmp_path)) == 2
+
+
+def test_a_database_from_before_the_order_index_migrates_and_continues(tmp_path: Path) -> None:
+    """Migration 0006 fills in each figure's publication order; a report stored after the
+    upgrade continues the series as if the database had always had it."""
+    from rightswatch.db.series import order_key, order_text
+
+    ingest_in(tmp_path, ("own", "quoted"))
+    db = open_db(tmp_path / "rw.db")
+    for index in ("figures_named_order", "figures_continuing_order",
+                  "figures_topic_organisations", "snapshots_source_published",
+                  "snapshots_source_fetched"):
+        db.conn.execute(f"DROP INDEX {index}")
+    db.conn.execute("ALTER TABLE figures DROP COLUMN order_key")
+    db.conn.execute("DELETE FROM _migrations WHERE name = '0006_indexed_lookups'")
+    db.conn.close()
+
+    store = Store(open_db(tmp_path / "rw.db"))
+    try:
+        rows = store.query("""SELECT f.order_key, f.topic, f.snapshot_id, s.url, s.published_at,
+                                     s.fetched_at
+                              FROM figures f JOIN snapshots s ON s.id = f.snapshot_id""")
+    finally:
+        store.close()
+    assert rows and all(r["order_key"] == order_text(order_key(r)) for r in rows if r["topic"])
+    events = ingest_in(tmp_path, ("generic",))
+    assert series_values(tmp_path) == {SERIES: [522, 574, 583]}
+    assert [(e["figure"]["previous_value"], e["figure"]["value"]) for e in events
+            if e["type"] == "figure.changed"] == [(574, 583)]

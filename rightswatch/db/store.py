@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
@@ -503,20 +503,29 @@ class Store:
                 found[(measure, region or "-", period_key)] = [r["organisation"] for r in rows]
         return found
 
-    def report_versions(self, source_id: str, exclude_page: int) -> list[dict[str, Any]]:
-        """The latest version of every other report of a source, with its figure values
-        (for recognising translations)."""
+    def report_versions(self, source_id: str, exclude_page: int, *, since: str,
+                        until: str) -> list[dict[str, Any]]:
+        """The latest version of every other report of a source published (else fetched)
+        on a day from *since* to *until* (ISO dates), with its figure values: the
+        candidates for being translations of one another.  The date indexes keep this from
+        reading a whole archive for every new report."""
+        end = (date.fromisoformat(until) + timedelta(days=1)).isoformat()
         rows = self.query(
             """SELECT p.id AS page_id, p.url, s.id AS snapshot_id, s.title, s.lang,
                       s.published_at, s.fetched_at,
                       group_concat(CASE WHEN f.metric IS NOT NULL
                                           OR (f.what IS NOT NULL AND f.unit IN ('count', 'percent'))
                                         THEN f.value END) AS vals
-               FROM pages p JOIN snapshots s ON s.id = p.latest_snapshot_id
+               FROM snapshots s CROSS JOIN pages p  -- snapshots first: the date indexes lead
                LEFT JOIN figures f ON f.snapshot_id = s.id
-               WHERE p.source_id = ? AND p.kind = 'report' AND p.id != ?
-                 AND p.status = 'active'
-               GROUP BY p.id""", [source_id, exclude_page])
+               WHERE p.id = s.page_id AND p.latest_snapshot_id = s.id
+                 AND s.source_id = :source
+                 AND ((s.published_at >= :since AND s.published_at < :end)
+                      OR (s.published_at IS NULL AND s.fetched_at >= :since
+                          AND s.fetched_at < :end))
+                 AND p.kind = 'report' AND p.id != :page AND p.status = 'active'
+               GROUP BY p.id""",
+            {"source": source_id, "page": exclude_page, "since": since, "end": end})
         for r in rows:
             r["values"] = [float(v) for v in (r.pop("vals") or "").split(",") if v]
         return rows

@@ -26,7 +26,7 @@ from ..changes import (
     plan_figure_events,
     substantive_change,
 )
-from ..changes.translations import Version, figure_values, original_of
+from ..changes.translations import WINDOW, Version, figure_values, original_of
 from ..db import Store, utcnow
 from ..db.store import Saved, parse_moment
 from ..items import REPORT, PageItem
@@ -129,7 +129,13 @@ def _original(store: Store, item: PageItem, page: dict[str, Any],
 
     this = Version(page["id"], snapshot.get("lang"), moment(snapshot),
                    figure_values(item.figures))
-    rows = {r["page_id"]: r for r in store.report_versions(item.source_id, page["id"])}
+    if this.moment is None or not this.lang or not this.values:
+        return None  # nothing to recognise it by
+    # a day either side more than the window: dates are compared as written (time zones)
+    margin = WINDOW + timedelta(days=1)
+    rows = {r["page_id"]: r for r in store.report_versions(
+        item.source_id, page["id"], since=(this.moment - margin).date().isoformat(),
+        until=(this.moment + margin).date().isoformat())}
     others = [Version(pid, r["lang"], moment(r), frozenset(round(v, 3) for v in r["values"]))
               for pid, r in rows.items()]
     found = original_of(this, others)
