@@ -151,3 +151,29 @@ def test_a_database_from_before_the_order_index_migrates_and_continues(tmp_path:
     assert series_values(tmp_path) == {SERIES: [522, 574, 583]}
     assert [(e["figure"]["previous_value"], e["figure"]["value"]) for e in events
             if e["type"] == "figure.changed"] == [(574, 583)]
+
+
+def test_a_late_named_report_takes_over_only_until_the_next_named_one(tmp_path: Path) -> None:
+    """Continuing figures follow the latest named count before them: a named report that
+    arrives late re-resolves the continuing figures after it, up to the next named one."""
+    more = {
+        "mission": ("news", "https://news.example.org/590", "2025-06-02",
+                    "Crimea: prosecutions",
+                    "According to the Mission of the President of Ukraine in Crimea, 590 "
+                    "criminal cases have been opened in Crimea for evading service since the "
+                    "beginning of the occupation."),
+        "generic2": ("dw", "https://dw.example.org/601", "2025-08-11", "Occupied Crimea",
+                     "According to human rights defenders, at least 601 criminal proceedings "
+                     "have been initiated in Crimea for evasion since the beginning of the "
+                     "occupation."),
+    }
+    REPORTS.update(more)
+    try:
+        ingest_in(tmp_path, ("generic2", "generic", "mission", "quoted", "own"))
+    finally:
+        for name in more:
+            del REPORTS[name]
+    mission = SERIES.replace("Crimean Human Rights Group",
+                             "Mission of the President of Ukraine in the Autonomous "
+                             "Republic of Crimea")
+    assert series_values(tmp_path) == {SERIES: [522, 574, 583], mission: [590, 601]}
