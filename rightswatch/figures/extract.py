@@ -6,7 +6,7 @@ import bisect
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from rightswatch.lang import detect_language, normalize_lang
@@ -27,7 +27,7 @@ from .model import Figure
 from .nonfigures import Cand
 from .numbers import to_number, values_in
 from .tables import Table, find_tables, is_total, period_text, sub_column
-from .text import LETTER_RE, WORD_RE, Sentence, normalise, split_sentences
+from .text import LETTER_RE, WORD, WORD_RE, Sentence, normalise, split_sentences
 from .vocab import MetricDef, Vocab, load_vocab
 
 _DIGIT_RE = re.compile(r"[0-9]")
@@ -69,6 +69,7 @@ class _Document:
     last_source: str | None = None  # the last organisation a figure was attributed to
     views: dict[int, tuple[SentenceView, SentenceContext]] = field(default_factory=dict)
     numbers: dict[int, bool] = field(default_factory=dict)  # sentence start -> may hold one
+    case_kinds: set[str] = field(default_factory=set)  # kinds of case named so far
 
 
 def extract_figures(text: str, lang: str | None = None, *, title: str | None = None,
@@ -90,6 +91,8 @@ def extract_figures(text: str, lang: str | None = None, *, title: str | None = N
     paragraphs = [p for p in _paragraphs(sentences) if any(numbers[s.start] for s in p)]
     doc = _document(text, title, sentences, paragraphs, lex)
     doc.numbers = numbers
+    if title and paragraphs:
+        doc.case_kinds |= vocab.case_kinds_of(WORD_RE.findall(title))
     tables = find_tables(text) if "\n" in text else []
     rows: list[dict] = []
     for para in paragraphs:
@@ -201,6 +204,16 @@ def _document(text: str, title: str | None, sentences: list[Sentence],
     return doc
 
 
+def _one_kind(*scopes: Iterable[str]) -> str | None:
+    """The one kind of case the sentence, else its paragraph, else the text so far names;
+    None when the nearest scope naming any names both."""
+    for scope in scopes:
+        kinds = set(scope)
+        if kinds:
+            return kinds.pop() if len(kinds) == 1 else None
+    return None
+
+
 def _paragraph_figures(text: str, para: list[Sentence], lex: Lexicon, vocab: Vocab,
                        out_lang: str | None, doc: _Document, tables: Sequence[Table] = ()
                        ) -> list[dict]:
@@ -210,6 +223,7 @@ def _paragraph_figures(text: str, para: list[Sentence], lex: Lexicon, vocab: Voc
     para_strong: str | None = None  # last oblast / Crimea / occupied territory named
     para_weak: str | None = None  # last country named
     pending: list[dict] = []  # figures whose source may still be given by a later sentence
+    para_kinds: set[str] = set()  # kinds of case the paragraph names (criminal, administrative)
     english = out_lang == "en" or (out_lang is None and vocab.langs == ("en",))
     spans = _Spans(tables)
     for s in para:
@@ -220,6 +234,13 @@ def _paragraph_figures(text: str, para: list[Sentence], lex: Lexicon, vocab: Voc
                 and not spans.covers(c.start, c.start + 1)] if sv.pieces or doc.numbers.get(
                     s.start) else []
         sense = sense_of(sv, vocab) if kept or _attribution_unclear(sv, ctx) else None
+        kinds = vocab.case_kinds_of(
+            raw for raw, kind in zip(sv.toks.raws, sv.toks.kinds, strict=True) if kind == WORD)
+        if sense is not None:
+            kinds |= sense.case_kinds
+        para_kinds |= kinds
+        doc.case_kinds |= kinds
+        case_kind = _one_kind(kinds, para_kinds, doc.case_kinds)
         sources, generic = _attribution(sv, ctx, sense, doc)
         if ctx.backref and sources:
             for row in pending:
@@ -232,7 +253,7 @@ def _paragraph_figures(text: str, para: list[Sentence], lex: Lexicon, vocab: Voc
             assert sense is not None
             lo = kept[idx - 1].qj if idx else 0
             hi = kept[idx + 1].qi if idx + 1 < len(kept) else n
-            meaning = understand(sv, sense, c, lo, hi, english, rows + new_rows)
+            meaning = understand(sv, sense, c, lo, hi, english, rows + new_rows, case_kind)
             unit = _unit(sv, sense, c, vocab)
             if unit not in ("count", "percent"):
                 meaning.metric = meaning.basis = None

@@ -34,6 +34,7 @@ from .vocab import Predicate, Thing, Vocab
 _CLAUSE_END = frozenset(";!?:")
 _HYPHENS = frozenset("-‐‑")
 _ARTICLES = frozenset(["the", "a", "an"])
+_CASE_METRICS = frozenset(["criminal_cases", "administrative_cases"])
 _CLOSED = frozenset([PREP, CONJ, PRON])
 _AND = frozenset(["and", "but", "і", "й", "та", "а", "але", "и", "а", "но", ","])
 _SCALES = frozenset(["thousand", "million", "тис", "тисяч", "тисячі", "тыс", "тысяч", "тысячи",
@@ -70,6 +71,8 @@ class Sense:
     generic: list[tuple[int, int]]
     anaphora: list[tuple[int, int]]
     closed: frozenset[str]  # closed-class words that end an English noun phrase
+    relative: frozenset[str]  # words opening a relative clause
+    case_kinds: frozenset[str]  # the kinds of case ([[case_kind]]) the sentence names
     consumed: set[int] = field(default_factory=set)  # tokens a figure took as its phrase
 
 
@@ -111,6 +114,8 @@ def sense_of(sv: SentenceView, vocab: Vocab) -> Sense:
         generic=[(i, j) for i, j, _ in found.get("generic", ())],
         anaphora=[(i, j) for i, j, _ in found.get("anaphora", ())],
         closed=vocab.closed,
+        relative=vocab.relative,
+        case_kinds=frozenset(str(m) for _i, _j, m in found.get("case_kind", ())),
     )
 
 
@@ -126,6 +131,7 @@ class Meaning:
     part: bool = False
     subject: str | None = None
     known: bool = False  # `what` comes from the lexicons (not the raw words of the text)
+    legal: bool = False  # counted by a case noun whose kind the law decides ("642 дела")
 
     def decide(self, metric: str | None, basis: str, confidence: float) -> None:
         if metric and self.metric is None:
@@ -273,9 +279,10 @@ def _phrase_thing(s: Sense, np: _NP) -> tuple[Thing | None, float]:
 
 
 def understand(sv: SentenceView, s: Sense, c: Cand, lo: int, hi: int, english: bool,
-               previous: list[dict]) -> Meaning:
+               previous: list[dict], case_kind: str | None = None) -> Meaning:
     """What candidate *c* counts.  *lo*/*hi* bound its clause (the neighbouring figures);
-    *previous* holds the figures found before it in the paragraph (dicts, newest last)."""
+    *previous* holds the figures found before it in the paragraph (dicts, newest last);
+    *case_kind* is the one kind of case ([[case_kind]]) the context names, if any."""
     t = sv.toks
     n = len(t)
     out = Meaning()
@@ -305,7 +312,7 @@ def understand(sv: SentenceView, s: Sense, c: Cand, lo: int, hi: int, english: b
         s.consumed.update(range(np.start, np.last))
     weak: str | None = None
     if thing is not None:
-        out.what, out.known = thing.what, True
+        out.what, out.known, out.legal = thing.what, True, thing.legal
         out.population = out.population or thing.population
         if thing.weak:
             weak = thing.metric
@@ -339,6 +346,13 @@ def understand(sv: SentenceView, s: Sense, c: Cand, lo: int, hi: int, english: b
             if pred.metric is None:
                 out.what = pred.what  # "410 went missing": no metric, and none borrowed
                 thing = thing or Thing(pred.what or "")
+    if out.metric is None and previous and c.qi >= 1 and t.lows[c.qi - 1] in _AND and (
+            thing is None or thing.kind == "person"):
+        last = previous[-1]
+        if last.get("_sentence") == sv.start and last.get("basis") == "predicate" and (
+                last.get("end", -1) <= t.starts[c.qi]):
+            # "returned 802 children and 413 parents": one verb, two objects
+            out.decide(last.get("metric"), "context", 0.6)
     if out.metric is None and thing is None and np.head < 0 and previous:
         last = previous[-1]
         if last.get("_sentence") == sv.start and (
@@ -353,6 +367,11 @@ def understand(sv: SentenceView, s: Sense, c: Cand, lo: int, hi: int, english: b
         if other is not None and other.metric and other.metric != weak:
             out.part = True
     out.decide(weak, "noun", 0.6)
+    if out.legal and case_kind and out.metric in _CASE_METRICS and out.metric != case_kind:
+        # "642 дела" under "ст. 20.3.3 КоАП" are administrative: the law decides the kind
+        if out.what in ("criminal cases", "cases", "proceedings"):
+            out.what = case_kind.replace("_", " ")
+        out.metric = case_kind
     if out.metric == "conscripted" and any(c.qi - 10 <= i < c.qj + 10 for i, _j in s.quota):
         out.metric = "conscription_quota"  # "the decree sets the target at 133,000 men"
     if not out.part and out.metric and _state_part(sv, s, c, hi, out.metric, previous):
@@ -531,6 +550,15 @@ def _predicate(sv: SentenceView, s: Sense, c: Cand, np: _NP, lo: int, hi: int,
             break
     before = max(lo, c.qi - 8)
     candidates = [(i, j, pred, 0.0) for i, j, pred in s.preds]
+    rel = _relative_clause(sv, s, start, end)
+    if rel is not None:
+        # "brought home 17 children who had been deported", "17 children who had been
+        # deported were brought home": the relative clause's verb says what happened to
+        # them before; the other verb says what is counted
+        first = next((k for k, cand in enumerate(candidates) if cand[0] > rel), None)
+        if first is not None and len(candidates) > 1:
+            i, j, pred, penalty = candidates[first]
+            candidates[first] = (i, j, pred, penalty + 8.0)
     for x, (i, j, thing) in s.thing_at.items() if objects else ():
         # people are given things: "14 men received summonses", "сорок стали фігурантами
         # кримінальних проваджень" (only people: "two open sources … a death" is no death)
@@ -557,6 +585,15 @@ def _predicate(sv: SentenceView, s: Sense, c: Cand, np: _NP, lo: int, hi: int,
         if best is None or d < best[0]:
             best = (d, pred)
     return best[1] if best else None
+
+
+def _relative_clause(sv: SentenceView, s: Sense, start: int, end: int) -> int | None:
+    """The relative word right after the noun phrase (a comma may come first), or None."""
+    t = sv.toks
+    x = start
+    if x < end and t.raws[x] == ",":
+        x += 1
+    return x if x < end and t.lows[x] in s.relative else None
 
 
 def _state_part(sv: SentenceView, s: Sense, c: Cand, hi: int, metric: str,

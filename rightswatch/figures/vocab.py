@@ -40,6 +40,7 @@ class Thing:
     kind: str = "thing"
     population: str | None = None
     weak: bool = False
+    legal: bool = False  # a case whose kind (criminal, administrative) the law it falls under decides
 
 
 Entry = tuple[frozenset[str], ...]
@@ -166,12 +167,14 @@ def _match(entry: Entry, words: Sequence[WordInfo | None], lows: Sequence[str],
 class Vocab:
     """The compiled lemma lexicons of one language (or of "uk+ru"): one matcher over the
     categories thing, predicate, population, quota, generic, anaphora, partitive_before,
-    partitive_after, earlier and states."""
+    partitive_after, earlier, states and case_kind."""
 
     langs: tuple[str, ...]
     matcher: LemmaMatcher
     metrics: tuple[str, ...]
     closed: frozenset[str] = frozenset()
+    relative: frozenset[str] = frozenset()  # words opening a relative clause
+    case_words: dict[str, str] = field(default_factory=dict)  # lemma -> kind of case
     currencies: dict[str, str] = field(default_factory=dict)  # sign, word or lemma -> ISO code
     _seen: dict[str, WordInfo] = field(default_factory=dict, repr=False)
 
@@ -180,6 +183,17 @@ class Vocab:
         found = self.currencies.get(raw) or self.currencies.get(fold(raw))
         if found is None and info is not None:
             found = next((self.currencies[x] for x in info.lemmas if x in self.currencies), None)
+        return found
+
+    def case_kinds_of(self, words: Iterable[str]) -> set[str]:
+        """The kinds of case ([[case_kind]], one-word entries) these word forms name."""
+        found: set[str] = set()
+        case_words = self.case_words
+        for word in words:
+            for lemma in self.analyse(word).lemmas:
+                kind = case_words.get(lemma)
+                if kind is not None:
+                    found.add(kind)
         return found
 
     def analyse(self, word: str) -> WordInfo:
@@ -275,7 +289,7 @@ def parse_things(doc: Mapping[str, Any], file: str, metrics: Sequence[str]
         where = f"{file}: [[thing]] #{n}"
         if not isinstance(t, dict):
             raise LexiconError(f"{where}: must be a table")
-        _keys(t, {"what", "metric", "kind", "population", "weak", *LANGS}, where)
+        _keys(t, {"what", "metric", "kind", "population", "weak", "legal", *LANGS}, where)
         what = t.get("what")
         if not isinstance(what, str) or not what.strip():
             raise LexiconError(f"{where}: key 'what' must be an English key for the thing")
@@ -289,10 +303,28 @@ def parse_things(doc: Mapping[str, Any], file: str, metrics: Sequence[str]
         pop = t.get("population")
         if pop is not None and pop not in POPULATIONS:
             raise LexiconError(f"{where}: key 'population' must be one of {list(POPULATIONS)}")
-        weak = t.get("weak", False)
-        if not isinstance(weak, bool):
-            raise LexiconError(f"{where}: key 'weak' must be true or false")
-        out.append((Thing(what, metric, kind, pop, weak), _entries(t, where, LANGS)))
+        flags = {key: t.get(key, False) for key in ("weak", "legal")}
+        for key, value in flags.items():
+            if not isinstance(value, bool):
+                raise LexiconError(f"{where}: key {key!r} must be true or false")
+        out.append((Thing(what, metric, kind, pop, flags["weak"], flags["legal"]),
+                    _entries(t, where, LANGS)))
+    return out
+
+
+def parse_case_kinds(doc: Mapping[str, Any], file: str, metrics: Sequence[str]
+                     ) -> list[tuple[str, dict[str, list[str]]]]:
+    """Validate the ``[[case_kind]]`` tables: words naming the law a case falls under."""
+    out = []
+    for n, t in enumerate(doc.get("case_kind", []), 1):
+        where = f"{file}: [[case_kind]] #{n}"
+        if not isinstance(t, dict):
+            raise LexiconError(f"{where}: must be a table")
+        _keys(t, {"metric", *LANGS}, where)
+        metric = t.get("metric")
+        if not isinstance(metric, str) or metric not in metrics:
+            raise LexiconError(f"{where}: key 'metric': unknown metric id {metric!r}")
+        out.append((metric, _entries(t, f"{where} ({metric})", LANGS)))
     return out
 
 
@@ -336,6 +368,14 @@ def load_vocab(lang: str, extra: tuple[MetricDef, ...] = ()) -> Vocab:
     v = Vocab(langs, m, metrics=metrics)
     for thing, entries in parse_things(things_doc, "things.toml", metrics):
         _add_all(m, "thing", entries, langs, thing)
+    for metric, entries in parse_case_kinds(things_doc, "things.toml", metrics):
+        for code in langs:
+            for item in entries.get(code, ()):
+                entry = entry_of(item, code)
+                if len(entry) == 1:  # read in every sentence by lemma (case_kinds_of)
+                    v.case_words.update(dict.fromkeys(entry[0], metric))
+                else:
+                    m.add(entry, "case_kind", metric)
     for pred, entries in parse_predicates(pred_doc, "predicates.toml", metrics):
         _add_all(m, "predicate", entries, langs, pred)
     for n, t in enumerate(pred_doc.get("population", []), 1):
@@ -353,8 +393,9 @@ def load_vocab(lang: str, extra: tuple[MetricDef, ...] = ()) -> Vocab:
     for key in ("generic", "anaphora"):
         where = f"attribution.toml: [{key}]"
         _add_all(m, key, _entries(attr_doc.get(key, {}), where, LANGS), langs, True)
-    v.closed = frozenset(w for code in langs
-                         for w in _read(f"{code}.toml").get("grammar", {}).get("closed_class", []))
+    grammar = [_read(f"{code}.toml").get("grammar", {}) for code in langs]
+    v.closed = frozenset(w for g in grammar for w in g.get("closed_class", []))
+    v.relative = frozenset(w for g in grammar for w in g.get("relative", []))
     for code, forms in _read("currencies.toml").items():
         for form in forms:
             v.currencies[fold(form)] = code
