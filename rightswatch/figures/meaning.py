@@ -43,6 +43,9 @@ _OF = frozenset(["of", "out", "із", "з", "зі", "из", "с"])
 _ALONE = frozenset(["alone", "only", "лише", "тільки", "лишь", "только"])
 # After a number with nothing of its own, these make it one more item of a list
 # ("200 from Zaporizhzhia and 100 from Luhansk", "41 in Sevastopol and 17 in Yevpatoria").
+# "з них 451 …, ще 58 …": the next item of a breakdown
+_FURTHER = frozenset(["ещё", "еще", "ще", "another", "further", "і", "и", "and",
+                      "а", "та", ","])
 _LIST_NEXT = frozenset(["from", "in", "at", "з", "із", "зі", "у", "в", "на", "из", "с", "со",
                         "во", "по"])
 # How far before a number a counting word may stand and still name what it counts ("Число
@@ -72,6 +75,7 @@ class Sense:
     anaphora: list[tuple[int, int]]
     closed: frozenset[str]  # closed-class words that end an English noun phrase
     relative: frozenset[str]  # words opening a relative clause
+    anaphoric: frozenset[str]  # lemmas pointing back to the thing counted before ("such")
     case_kinds: frozenset[str]  # the kinds of case ([[case_kind]]) the sentence names
     consumed: set[int] = field(default_factory=set)  # tokens a figure took as its phrase
 
@@ -115,6 +119,7 @@ def sense_of(sv: SentenceView, vocab: Vocab) -> Sense:
         anaphora=[(i, j) for i, j, _ in found.get("anaphora", ())],
         closed=vocab.closed,
         relative=vocab.relative,
+        anaphoric=vocab.anaphoric,
         case_kinds=frozenset(str(m) for _i, _j, m in found.get("case_kind", ())),
     )
 
@@ -185,6 +190,10 @@ def _noun_phrase(sv: SentenceView, s: Sense, k: int, hi: int, english: bool) -> 
             taken.append(x)
             x += 1
             continue
+        if PRON in w.pos and _agrees_with_noun(s, x, n):
+            taken.append(x)  # a pronoun agreeing with the noun after it determines it
+            x += 1  # ("таких вироків", "цих справ")
+            continue
         if w.pos & _CLOSED:
             break  # "до", "та", "их": a preposition's or pronoun's reading wins
         if NOUN in w.pos and not _agrees_with_next(s, x, n):
@@ -215,6 +224,13 @@ def _agrees_with_next(s: Sense, x: int, n: int) -> bool:
     nxt = s.words[x + 1] if x + 1 < n else None
     return (w is not None and nxt is not None and bool(w.pos & {ADJ, PART})
             and NOUN in nxt.pos and not w.cases.isdisjoint(nxt.cases))
+
+
+def _agrees_with_noun(s: Sense, x: int, n: int) -> bool:
+    w = s.words[x]
+    nxt = s.words[x + 1] if x + 1 < n else None
+    return (w is not None and nxt is not None and NOUN in nxt.pos
+            and not w.cases.isdisjoint(nxt.cases) and w.plural == nxt.plural)
 
 
 def _nounish(w: WordInfo | None) -> bool:
@@ -322,6 +338,17 @@ def understand(sv: SentenceView, s: Sense, c: Cand, lo: int, hi: int, english: b
         inner = [p[2] for p in s.preds if np.start <= p[0] < np.last and p[2].metric]
         if inner:
             out.decide(inner[0].metric, "noun", 0.85 if not label else 0.75)
+    if (thing is None or thing.kind == "container") and np.head >= 0 and previous and any(
+            not s.anaphoric.isdisjoint(w.lemmas)
+            for w in s.words[np.start:np.head] if w is not None):
+        # "512 таких вироків" has its noun; "38 таких випадків", "such cases": the thing
+        # counted before
+        before = next((f for f in reversed(previous) if f.get("metric") and not f.get("part")),
+                      None)
+        if before is not None:
+            out.decide(before["metric"], "context", 0.7)
+            out.what = before.get("what") or out.what
+            out.population = out.population or before.get("population")
     whole = _partitive(sv, s, c, previous)
     if whole is not None:
         out.part = True
@@ -331,6 +358,15 @@ def understand(sv: SentenceView, s: Sense, c: Cand, lo: int, hi: int, english: b
         out.what = own or whole.get("what")
         out.known = out.known or bool(whole.get("what"))
         out.population = out.population or whole.get("population")
+    if whole is None and out.metric is None and previous and c.qi >= 1 and (
+            t.lows[c.qi - 1] in _FURTHER) and (thing is None or thing.kind != "thing"):
+        last = previous[-1]
+        if last.get("_sentence") == sv.start and last.get("part") and last.get("metric"):
+            # "из них 451 …, еще 58 находятся на рассмотрении": a breakdown goes on
+            out.part = True
+            out.decide(last["metric"], "context", 0.65)
+            out.what = out.what or last.get("what")
+            out.population = out.population or last.get("population")
     earlier = _earlier(sv, s, c, previous) if whole is None else None
     if earlier is not None and out.metric is None:
         out.decide(earlier.get("metric"), "context", 0.7)

@@ -174,6 +174,7 @@ class Vocab:
     metrics: tuple[str, ...]
     closed: frozenset[str] = frozenset()
     relative: frozenset[str] = frozenset()  # words opening a relative clause
+    anaphoric: frozenset[str] = frozenset()  # lemmas pointing back: "such", "таких"
     case_words: dict[str, str] = field(default_factory=dict)  # lemma -> kind of case
     currencies: dict[str, str] = field(default_factory=dict)  # sign, word or lemma -> ISO code
     _seen: dict[str, WordInfo] = field(default_factory=dict, repr=False)
@@ -396,6 +397,7 @@ def load_vocab(lang: str, extra: tuple[MetricDef, ...] = ()) -> Vocab:
     grammar = [_read(f"{code}.toml").get("grammar", {}) for code in langs]
     v.closed = frozenset(w for g in grammar for w in g.get("closed_class", []))
     v.relative = frozenset(w for g in grammar for w in g.get("relative", []))
+    v.anaphoric = frozenset(w for g in grammar for w in g.get("anaphoric", []))
     for code, forms in _read("currencies.toml").items():
         for form in forms:
             v.currencies[fold(form)] = code
@@ -426,7 +428,7 @@ def _verb_last(item: str, entry: Entry, lang: str) -> Entry | None:
     """Ukrainian and Russian put the verb last as often as first ("в армию забрали 300
     человек", "к административной ответственности привлекли"): a verb-first phrase also
     matches with its verb at the end, a word or two after the rest."""
-    if len(entry) < 2 or WILDCARD in entry:
+    if len(entry) < 2 or entry[0] is WILDCARD:
         return None
     first = analyser(lang)(item.split()[0])
     if VERB not in first.pos:
