@@ -84,6 +84,43 @@ def test_breakdowns_are_parts_of_the_whole_not_its_series() -> None:
     assert (found[244].part, found[574].part) == (True, False)
 
 
+@pytest.mark.parametrize(("text", "lang", "value", "metric", "part"), [
+    # a relative clause's verb is background
+    ("Volunteers brought back 23 teenagers who had been deported to Russia.", "en", 23,
+     "returned", False),
+    ("23 teenagers who had been deported to Russia were brought back home.", "en", 23,
+     "returned", False),
+    # one verb, two objects
+    ("The missions have returned 640 children and 215 parents to Ukraine.", "en", 215,
+     "returned", False),
+    # the law decides the kind of a case with no word for it
+    ("Суды применяют ст. 20.3.3 КоАП РФ. За год они рассмотрели 410 дел.", "ru", 410,
+     "administrative_cases", False),
+    ("Кримські суди застосовують ст. 20.3.3 КУпАП РФ. Розглянуто 150 справ.", "uk", 150,
+     "administrative_cases", False),
+    ("Суды рассмотрели 410 дел по статье УК РФ о госизмене.", "ru", 410, "criminal_cases",
+     False),
+    # "such cases" count what was counted before
+    ("Силовики затримали 31 людину. Відомо ще про 9 таких випадків у Херсоні.", "uk", 9,
+     "detained", False),
+    ("Група нарахувала 300 вироків, з них 210 таких вироків — заочні.", "uk", 210,
+     "convictions", True),
+    # verb last after a gap
+    ("В российскую армию за осень забрали 420 человек.", "ru", 420, "conscripted", False),
+    ("У полон за тиждень потрапили 35 військових.", "uk", 35, "captured", False),
+    # a breakdown goes on
+    ("Возбуждено 300 уголовных дел. По 210 из них вынесены приговоры, еще 40 находятся на "
+     "рассмотрении.", "ru", 40, "criminal_cases", True),
+    # a list after "by status:" breaks down the total before it
+    ("The centre counts 280 political prisoners. It groups them by status:\n"
+     "– in colonies: 150 people;\n– released: 41.", "en", 41, "political_prisoners", True),
+])
+def test_clauses_lists_and_the_law(text: str, lang: str, value: float, metric: str,
+                                   part: bool) -> None:
+    f = by_value(text, lang)[value]
+    assert (f.metric, f.part) == (metric, part)
+
+
 @pytest.mark.parametrize(("text", "lang", "value", "unit"), [
     ("36.1% of them are FSB officers.", "en", 36.1, "percent"),
     ("85 per cent will serve outside Crimea.", "en", 85, "percent"),

@@ -70,6 +70,7 @@ class _Document:
     views: dict[int, tuple[SentenceView, SentenceContext]] = field(default_factory=dict)
     numbers: dict[int, bool] = field(default_factory=dict)  # sentence start -> may hold one
     case_kinds: set[str] = field(default_factory=set)  # kinds of case named so far
+    list_lead: dict | None = None  # the total a list after "…by status:" breaks down
 
 
 def extract_figures(text: str, lang: str | None = None, *, title: str | None = None,
@@ -204,6 +205,9 @@ def _document(text: str, title: str | None, sentences: list[Sentence],
     return doc
 
 
+_BULLETS = frozenset("-–—•·*▪◦")
+
+
 def _one_kind(*scopes: Iterable[str]) -> str | None:
     """The one kind of case the sentence, else its paragraph, else the text so far names;
     None when the nearest scope naming any names both."""
@@ -227,6 +231,9 @@ def _paragraph_figures(text: str, para: list[Sentence], lex: Lexicon, vocab: Voc
     english = out_lang == "en" or (out_lang is None and vocab.langs == ("en",))
     spans = _Spans(tables)
     for s in para:
+        item = text[s.start : s.start + 1] in _BULLETS
+        if not item:
+            doc.list_lead = None
         if not _analysable(text, s) or spans.covers(s.start, s.end):
             continue
         sv, ctx = _view(text, s, lex, doc)
@@ -261,6 +268,14 @@ def _paragraph_figures(text: str, para: list[Sentence], lex: Lexicon, vocab: Voc
                 meaning.part = False
                 meaning.what = money_what(sense, c, lo, hi) or "money"
                 meaning.known = True
+            list_lead = doc.list_lead
+            if item and list_lead is not None and meaning.metric is None and not (
+                    meaning.known and meaning.what != "people"):
+                # "370 political prisoners … by status:\n– in colonies: 176 people"
+                meaning.metric, meaning.basis, meaning.confidence = (
+                    list_lead["metric"], "context", 0.65)
+                meaning.part = True
+                meaning.what = meaning.what or list_lead.get("what")
             if not _worth_reporting(c, meaning, lex, sv):
                 continue
             region, basis = region_of(ctx, c, lo, hi, para_strong, lex.weak_regions)
@@ -302,6 +317,9 @@ def _paragraph_figures(text: str, para: list[Sentence], lex: Lexicon, vocab: Voc
             }
             new_rows.append(row)
         rows.extend(new_rows)
+        if text[s.start : s.end].rstrip().endswith(":"):
+            doc.list_lead = next(
+                (r for r in reversed(rows) if r.get("metric") and not r.get("part")), None)
         strong = last_strong(ctx, lex.weak_regions)
         if strong:
             para_strong = strong
