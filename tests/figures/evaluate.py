@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import inspect
-import re
 import sys
 import tomllib
 from collections import defaultdict
@@ -26,6 +25,8 @@ from typing import Any
 from rightswatch.changes.periods import normalize_period
 from rightswatch.figures import extract_figures
 
+from .blind.validate import spans  # one reading of a gold span for the writers and the scorer
+
 BLIND_DIR = Path(__file__).parent / "blind"
 # The extractor before this set existed took no title: it is scored on the text alone.
 _TAKES_TITLE = "title" in inspect.signature(extract_figures).parameters
@@ -33,24 +34,6 @@ LANGS = ("en", "uk", "ru")
 NONE = "none"
 FIELDS = ("value", "unit", "qualifier", "metric", "metric_what", "region", "period", "source",
           "population", "part")
-
-
-def spans(text: str, needle: str) -> list[tuple[int, int]]:
-    """Where *needle* occurs in *text*, not inside a longer number ("74" is not in "574")."""
-    out = []
-    for m in re.finditer(re.escape(needle), text):
-        a, b = m.span()
-        if a > 0 and needle[0].isdigit():
-            if text[a - 1].isdigit():
-                continue
-            if text[a - 1] in ",." and a > 1 and text[a - 2].isdigit():
-                continue
-        if b < len(text) and needle[-1].isdigit() and text[b].isdigit():
-            continue
-        if b + 1 < len(text) and needle[-1].isdigit() and text[b] in ",." and text[b + 1].isdigit():
-            continue
-        out.append((a, b))
-    return out
 
 
 def load_items(lang: str, directory: Path = BLIND_DIR) -> list[dict[str, Any]]:
